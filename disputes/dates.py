@@ -1,0 +1,255 @@
+"""Fuzzy dates, as news reports give them: "2008", "in March 2011", "on Dec. 28".
+
+A fuzzy date is stored as three nullable parts (year, month, day). Its precision is
+whichever parts are present, so it can never disagree with the parts. For sorting and for
+comparisons each date also has two integer keys, YYYYMMDD-shaped:
+
+- the low key fills missing parts with 0, so "2011" sorts before "March 2011", which sorts
+  before "28 March 2011";
+- the high key fills missing parts with their largest value, so "2011" ends at 20111231.
+
+One date is *certainly* before another only when its high key is below the other's low key;
+everything else (say "2011" against "March 2011") is a comparison the precision does not allow.
+The same expressions serve the database (check constraints, generated columns, indexes) and
+Python, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime
+from dataclasses import dataclass
+
+from django.db import models
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
+
+MONTH_ABBR = [
+    "",
+    "Jan",
+    "Feb",
+    "Mar",
+    "Apr",
+    "May",
+    "Jun",
+    "Jul",
+    "Aug",
+    "Sep",
+    "Oct",
+    "Nov",
+    "Dec",
+]
+
+
+class Precision(models.TextChoices):
+    UNKNOWN = "unknown", "unknown"
+    YEAR = "year", "year"
+    MONTH = "month", "month"
+    DAY = "day", "day"
+
+
+def low_key_expression(prefix: str):
+    """Database expression for the earliest YYYYMMDD a fuzzy date can mean (NULL if no year)."""
+    return (
+        F(f"{prefix}_year") * Value(10000)
+        + Coalesce(F(f"{prefix}_month"), Value(0)) * Value(100)
+        + Coalesce(F(f"{prefix}_day"), Value(0))
+    )
+
+
+def high_key_expression(prefix: str):
+    """Database expression for the latest YYYYMMDD a fuzzy date can mean (NULL if no year)."""
+    return (
+        F(f"{prefix}_year") * Value(10000)
+        + Coalesce(F(f"{prefix}_month"), Value(12)) * Value(100)
+        + Coalesce(F(f"{prefix}_day"), Value(31))
+    )
+
+
+def shape_constraints(prefix: str, model_name: str, label: str) -> list[models.CheckConstraint]:
+    """Constraints that keep a fuzzy date well formed: no day without a month, no month
+    without a year, and parts within their ranges."""
+    y, m, d = f"{prefix}_year", f"{prefix}_month", f"{prefix}_day"
+    return [
+        models.CheckConstraint(
+            condition=Q(**{f"{m}__isnull": False}) | Q(**{f"{d}__isnull": True}),
+            name=f"{model_name}_{prefix}_day_needs_month",
+            violation_error_message=f"The {label} has a day but no month: give the month too.",
+        ),
+        models.CheckConstraint(
+            condition=Q(**{f"{y}__isnull": False}) | Q(**{f"{m}__isnull": True}),
+            name=f"{model_name}_{prefix}_month_needs_year",
+            violation_error_message=(
+                f"The {label} has a month but no year: give the year, marking it as inferred "
+                "with the reason if the source does not state it."
+            ),
+        ),
+        models.CheckConstraint(
+            condition=Q(**{f"{y}__isnull": True}) | Q(**{f"{y}__range": (1, 9999)}),
+            name=f"{model_name}_{prefix}_year_range",
+            violation_error_message=f"The {label}'s year must be between 1 and 9999.",
+        ),
+        models.CheckConstraint(
+            condition=Q(**{f"{m}__isnull": True}) | Q(**{f"{m}__range": (1, 12)}),
+            name=f"{model_name}_{prefix}_month_range",
+            violation_error_message=f"The {label}'s month must be between 1 and 12.",
+        ),
+        models.CheckConstraint(
+            condition=Q(**{f"{d}__isnull": True}) | Q(**{f"{d}__range": (1, 31)}),
+            name=f"{model_name}_{prefix}_day_range",
+            violation_error_message=f"The {label}'s day must be between 1 and 31.",
+        ),
+    ]
+
+
+@dataclass(frozen=True)
+class FuzzyDate:
+    year: int | None = None
+    month: int | None = None
+    day: int | None = None
+    inferred: str = ""
+
+    @classmethod
+    def of(cls, obj, prefix: str) -> FuzzyDate:
+        return cls(
+            getattr(obj, f"{prefix}_year"),
+            getattr(obj, f"{prefix}_month"),
+            getattr(obj, f"{prefix}_day"),
+            getattr(obj, f"{prefix}_inferred", "") or "",
+        )
+
+    @property
+    def precision(self) -> Precision:
+        if self.year is None:
+            return Precision.UNKNOWN
+        if self.month is None:
+            return Precision.YEAR
+        if self.day is None:
+            return Precision.MONTH
+        return Precision.DAY
+
+    @property
+    def known(self) -> bool:
+        return self.year is not None
+
+    @property
+    def low_key(self) -> int | None:
+        if self.year is None:
+            return None
+        return self.year * 10000 + (self.month or 0) * 100 + (self.day or 0)
+
+    @property
+    def high_key(self) -> int | None:
+        if self.year is None:
+            return None
+        return self.year * 10000 + (self.month or 12) * 100 + (self.day or 31)
+
+    def first_day(self) -> datetime.date | None:
+        if self.year is None:
+            return None
+        return datetime.date(self.year, self.month or 1, self.day or 1)
+
+    def last_day(self) -> datetime.date | None:
+        if self.year is None:
+            return None
+        month = self.month or 12
+        day = self.day or calendar.monthrange(self.year, month)[1]
+        return datetime.date(self.year, month, day)
+
+    def validate(self) -> str | None:
+        """A message saying what to fix, or None when the date is a real calendar date."""
+        if self.day is not None and self.month is not None and self.year is not None:
+            try:
+                datetime.date(self.year, self.month, self.day)
+            except ValueError:
+                return f"{self.year}-{self.month:02d}-{self.day:02d} is not a calendar date."
+        return None
+
+    def certainly_before(self, other: FuzzyDate) -> bool:
+        """True only when every day this date can mean precedes every day the other can."""
+        if not self.known or not other.known:
+            return False
+        return self.high_key < other.low_key
+
+    def display(self) -> str:
+        """The date at its own precision: "2008", "March 2011", "28 Dec 2011"."""
+        if self.year is None:
+            return "date unknown"
+        if self.month is None:
+            return str(self.year)
+        if self.day is None:
+            return f"{calendar.month_name[self.month]} {self.year}"
+        return f"{self.day} {MONTH_ABBR[self.month]} {self.year}"
+
+    def __str__(self) -> str:
+        text = self.display()
+        if self.inferred and self.known:
+            text += f" ({self.inferred_part()} inferred)"
+        return text
+
+    def inferred_part(self) -> str:
+        """Which part the note concerns, as the reader should see it. Editors write the
+        reason; the part is named by the first word of the note when it is one of the parts."""
+        first = self.inferred.split(":", 1)[0].strip().lower()
+        return first if first in {"year", "month", "day", "date"} else "date"
+
+    def iso(self) -> str:
+        """ISO 8601 at the date's precision, for <time datetime>."""
+        if self.year is None:
+            return ""
+        if self.month is None:
+            return f"{self.year:04d}"
+        if self.day is None:
+            return f"{self.year:04d}-{self.month:02d}"
+        return f"{self.year:04d}-{self.month:02d}-{self.day:02d}"
+
+
+def elapsed(cause: FuzzyDate, response: FuzzyDate) -> str:
+    """How long a response took after its cause, no more precisely than the dates allow."""
+    if not cause.known or not response.known:
+        return "unknown"
+    lo_days = (response.first_day() - cause.last_day()).days
+    hi_days = (response.last_day() - cause.first_day()).days
+    if hi_days < 0:
+        return "before its cause"
+    lo_days = max(lo_days, 0)
+    if cause.precision == Precision.DAY and response.precision == Precision.DAY:
+        return _exact_days(hi_days)
+    if (
+        hi_days <= 31
+        and cause.month
+        and response.month
+        and (cause.year, cause.month)
+        == (
+            response.year,
+            response.month,
+        )
+    ):
+        return "within the month"
+    mid = (lo_days + hi_days) / 2
+    spread = hi_days - lo_days
+    if mid < 45:
+        return "within weeks" if spread < 62 else "under a year"
+    months = round(mid / 30.44)
+    if mid < 365 - 15:
+        if spread > 240:
+            return "under a year" if hi_days < 366 else "about a year"
+        return f"about {months} months"
+    years = round(mid / 365.25)
+    if spread >= 365 and years <= 1:
+        return "one to two years" if hi_days < 731 else "about a year"
+    return "about a year" if years == 1 else f"about {years} years"
+
+
+def _exact_days(days: int) -> str:
+    if days == 0:
+        return "the same day"
+    if days == 1:
+        return "1 day"
+    if days < 60:
+        return f"{days} days"
+    return (
+        f"about {round(days / 30.44)} months"
+        if days < 365
+        else f"about {round(days / 365.25)} years"
+    )

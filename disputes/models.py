@@ -1,0 +1,600 @@
+"""The record: states, people, cases, detentions, events and the links said to join them.
+
+Every fact is tied to the sentence that supports it through a Citation. The rules of the
+domain are check and unique constraints (and, for rules that span two tables, triggers in
+migration 0002), so they hold for fixtures, the admin and the shell alike; `clean()` reports
+the same rules to editors in words that say what to fix.
+"""
+
+from __future__ import annotations
+
+from django.contrib.contenttypes.fields import GenericForeignKey, GenericRelation
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.lookups import GreaterThanOrEqual
+from django.urls import reverse
+from django.utils.text import slugify
+from simple_history.models import HistoricalRecords
+
+from . import dates
+from .dates import FuzzyDate
+
+COUNTRY_CODE = RegexValidator(
+    r"^[A-Z]{2}\Z", "Use the ISO 3166-1 alpha-2 code: two capital letters, such as RU or TJ."
+)
+
+
+def _slug(text: str) -> str:
+    return slugify(text)[:80].strip("-") or "item"
+
+
+class PermalinkMixin:
+    """Permalinks carry the primary key; the slug is for humans and may change with a rename."""
+
+    url_name: str
+
+    @property
+    def slug(self) -> str:
+        return _slug(str(self))
+
+    def get_absolute_url(self) -> str:
+        return reverse(self.url_name, kwargs={"pk": self.pk, "slug": self.slug})
+
+
+def fuzzy_date_fields(prefix: str, label: str):
+    """The four columns of one fuzzy date (see dates.py)."""
+    return {
+        f"{prefix}_year": models.PositiveSmallIntegerField(
+            f"{label} year",
+            null=True,
+            blank=True,
+            help_text="Leave empty if the source gives no year.",
+        ),
+        f"{prefix}_month": models.PositiveSmallIntegerField(
+            f"{label} month", null=True, blank=True, help_text="1-12; empty if not given."
+        ),
+        f"{prefix}_day": models.PositiveSmallIntegerField(
+            f"{label} day", null=True, blank=True, help_text="1-31; empty if not given."
+        ),
+        f"{prefix}_inferred": models.CharField(
+            f"{label} inferred",
+            max_length=500,
+            blank=True,
+            help_text=(
+                "If any part of the date is not stated in the source, say which part and why, "
+                'e.g. "year: the article reports it as recent news after the March 2011 events".'
+            ),
+        ),
+    }
+
+
+class Country(PermalinkMixin, models.Model):
+    code = models.CharField(
+        "ISO code",
+        max_length=2,
+        unique=True,
+        validators=[COUNTRY_CODE],
+        help_text="ISO 3166-1 alpha-2, e.g. RU.",
+    )
+    name = models.CharField(max_length=100, unique=True)
+    demonym = models.CharField(max_length=100, help_text='e.g. "Tajik".')
+    citations = GenericRelation("Citation")
+    history = HistoricalRecords()
+
+    url_name = "disputes:country"
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "countries"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(code__regex=r"^[A-Z][A-Z]$"),
+                name="country_code_alpha2",
+                violation_error_message="Use the ISO 3166-1 alpha-2 code: two capital letters.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Source(PermalinkMixin, models.Model):
+    title = models.CharField(max_length=300)
+    publisher = models.CharField(max_length=200)
+    url = models.URLField(
+        "URL", blank=True, help_text="Empty when the source's address is not known."
+    )
+    published = models.CharField(
+        max_length=100, blank=True, help_text="As precisely as known; empty when not known."
+    )
+    text = models.TextField(help_text="The full text as captured. Quotes must match it exactly.")
+    capture_note = models.TextField(
+        blank=True, help_text="What is known to be missing or cut off in the captured text."
+    )
+    history = HistoricalRecords()
+
+    url_name = "disputes:source"
+
+    class Meta:
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Sentence(models.Model):
+    """A sentence of a source's text, so that a reader can be pointed at it and so that no
+    sentence is silently dropped: each is cited by some record or marked as context."""
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="sentences")
+    number = models.PositiveIntegerField()
+    start = models.PositiveIntegerField()
+    end = models.PositiveIntegerField()
+    context_note = models.CharField(
+        max_length=500,
+        blank=True,
+        help_text="Set when the sentence is deliberately not turned into data, saying why.",
+    )
+
+    class Meta:
+        ordering = ["source", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "number"], name="sentence_unique_number"),
+            models.CheckConstraint(condition=Q(end__gt=F("start")), name="sentence_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} §{self.number}"
+
+    @property
+    def text(self) -> str:
+        return self.source.text[self.start : self.end]
+
+    @property
+    def anchor(self) -> str:
+        return f"s{self.number}"
+
+
+class Dispute(PermalinkMixin, models.Model):
+    title = models.CharField(max_length=200, unique=True)
+    summary = models.TextField(blank=True)
+    countries = models.ManyToManyField(
+        Country, related_name="disputes", help_text="The states in the dispute: two or more."
+    )
+    sources = models.ManyToManyField(Source, related_name="disputes", blank=True)
+    citations = GenericRelation("Citation")
+    history = HistoricalRecords(m2m_fields=[countries, sources])
+
+    url_name = "disputes:dispute"
+
+    class Meta:
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Person(PermalinkMixin, models.Model):
+    name = models.CharField(
+        max_length=200, blank=True, help_text="Empty when the source does not name the person."
+    )
+    description = models.CharField(
+        max_length=300,
+        help_text='How the source describes the person, e.g. "a Russian pilot".',
+    )
+    citizenships = models.ManyToManyField(Country, related_name="citizens", blank=True)
+    citations = GenericRelation("Citation")
+    history = HistoricalRecords(m2m_fields=[citizenships])
+
+    url_name = "disputes:person"
+
+    class Meta:
+        ordering = ["name", "description"]
+        verbose_name_plural = "people"
+        indexes = [models.Index(fields=["name"])]
+
+    def __str__(self) -> str:
+        return self.name or f"{self.description} (not named in the source)"
+
+    @property
+    def named(self) -> bool:
+        return bool(self.name)
+
+
+class Role(models.Model):
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="roles")
+    title = models.CharField(max_length=300, help_text='e.g. "head of the national railroad".')
+    country = models.ForeignKey(
+        Country, on_delete=models.PROTECT, null=True, blank=True, related_name="roles"
+    )
+    citations = GenericRelation("Citation")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["person", "title"]
+        constraints = [
+            models.UniqueConstraint(fields=["person", "title"], name="role_unique_per_person")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person}: {self.title}"
+
+
+class PersonRelation(models.Model):
+    class Kind(models.TextChoices):
+        PARENT = "parent", "parent of"
+        ALLY = "ally", "political ally of"
+        COUNSEL = "counsel", "lawyer of"
+        COLLEAGUE = "colleague", "colleague of"
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="relations_from")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    other = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="relations_to")
+    detail = models.CharField(max_length=300, blank=True)
+    citations = GenericRelation("Citation")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["person", "kind"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(person=F("other")),
+                name="relation_not_to_self",
+                violation_error_message="A person cannot be related to themselves: pick another person.",
+            ),
+            models.UniqueConstraint(
+                fields=["person", "kind", "other"],
+                name="relation_unique",
+                violation_error_message="This relation is already recorded.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} is {self.get_kind_display()} {self.other}"
+
+
+class Case(PermalinkMixin, models.Model):
+    class Outcome(models.TextChoices):
+        PENDING = "pending", "pending"
+        CONVICTED = "convicted", "convicted"
+        ACQUITTED = "acquitted", "acquitted (conviction overturned)"
+        DISMISSED = "dismissed", "dismissed"
+        UNKNOWN = "unknown", "not stated in the source"
+
+    dispute = models.ForeignKey("Dispute", on_delete=models.PROTECT, related_name="cases")
+    title = models.CharField(max_length=200)
+    prosecuting_country = models.ForeignKey(Country, on_delete=models.PROTECT, related_name="cases")
+    court = models.CharField(
+        "court or authority", max_length=200, blank=True, help_text="Empty when not stated."
+    )
+    defendants = models.ManyToManyField(Person, related_name="cases", blank=True)
+    charges = models.CharField(max_length=300, blank=True)
+    sentence = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text='As the source states it, e.g. "9 1/2 years in prison".',
+    )
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, default=Outcome.UNKNOWN)
+    citations = GenericRelation("Citation")
+    history = HistoricalRecords(m2m_fields=[defendants])
+
+    url_name = "disputes:case"
+
+    class Meta:
+        ordering = ["title"]
+        indexes = [models.Index(fields=["dispute", "title"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class EventQuerySet(models.QuerySet):
+    def in_time_order(self):
+        return self.order_by(F("date_key").asc(nulls_last=True), "sequence", "pk")
+
+
+class Event(PermalinkMixin, models.Model):
+    """A step of a dispute: the unit of the timeline and of permalinks."""
+
+    class Kind(models.TextChoices):
+        ARREST = "arrest", "arrest"
+        DETENTION = "detention", "detention"
+        CONVICTION = "conviction", "conviction"
+        SENTENCE = "sentence", "sentence"
+        ACQUITTAL = "acquittal", "acquittal"
+        RELEASE = "release", "release"
+        ROUNDUP = "roundup", "roundup"
+        STATEMENT = "statement", "statement"
+        OTHER = "other", "other"
+
+    dispute = models.ForeignKey(Dispute, on_delete=models.PROTECT, related_name="events")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    title = models.CharField(max_length=200)
+    summary = models.TextField(blank=True)
+    actor = models.ForeignKey(
+        Country,
+        on_delete=models.PROTECT,
+        related_name="events",
+        help_text="The state that acted: the event stands in this state's lane.",
+    )
+    people = models.ManyToManyField(Person, related_name="events", blank=True)
+    case = models.ForeignKey(
+        Case, on_delete=models.PROTECT, null=True, blank=True, related_name="events"
+    )
+    detention = models.ForeignKey(
+        "Detention", on_delete=models.PROTECT, null=True, blank=True, related_name="events"
+    )
+    locals().update(fuzzy_date_fields("date", "date"))
+    date_key = models.GeneratedField(
+        expression=dates.low_key_expression("date"),
+        output_field=models.IntegerField(),
+        db_persist=True,
+    )
+    sequence = models.PositiveSmallIntegerField(
+        default=0, help_text="Orders events that share a date; lower comes first."
+    )
+    citations = GenericRelation("Citation")
+    history = HistoricalRecords(m2m_fields=[people])
+
+    objects = EventQuerySet.as_manager()
+    url_name = "disputes:event"
+
+    class Meta:
+        ordering = [F("date_key").asc(nulls_last=True), "sequence", "pk"]
+        indexes = [models.Index(fields=["dispute", "date_key", "sequence", "id"])]
+        constraints = dates.shape_constraints("date", "event", "date")
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def date(self) -> FuzzyDate:
+        return FuzzyDate.of(self, "date")
+
+    def clean(self) -> None:
+        problem = self.date.validate()
+        if problem:
+            raise ValidationError({"date_day": problem})
+        if (
+            self.dispute_id
+            and self.actor_id
+            and not self.dispute.countries.filter(pk=self.actor_id).exists()
+        ):
+            raise ValidationError(
+                {
+                    "actor": "The acting state must be one of the dispute's countries: add it there first."
+                }
+            )
+
+
+class Detention(PermalinkMixin, models.Model):
+    class Ending(models.TextChoices):
+        ONGOING = "ongoing", "still held"
+        RELEASED = "released", "released"
+        CLEARED = "cleared", "cleared by a court"
+        DEPORTED = "deported", "deported"
+        UNKNOWN = "unknown", "not stated in the source"
+
+    dispute = models.ForeignKey(Dispute, on_delete=models.PROTECT, related_name="detentions")
+    person = models.ForeignKey(
+        Person,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="detentions",
+        help_text="The person held; leave empty for a group.",
+    )
+    group_description = models.CharField(
+        max_length=300, blank=True, help_text='For a group: e.g. "Tajik migrants".'
+    )
+    group_size = models.CharField(
+        max_length=100, blank=True, help_text='The size as the source gives it, e.g. "hundreds".'
+    )
+    group_size_min = models.PositiveIntegerField(
+        null=True, blank=True, help_text="The smallest number the source's wording allows."
+    )
+    holding_country = models.ForeignKey(
+        Country,
+        on_delete=models.PROTECT,
+        related_name="detentions",
+        help_text="The state holding them.",
+    )
+    place = models.CharField(max_length=200, blank=True)
+    case = models.ForeignKey(
+        Case, on_delete=models.PROTECT, null=True, blank=True, related_name="detentions"
+    )
+    locals().update(fuzzy_date_fields("start", "start"))
+    locals().update(fuzzy_date_fields("end", "end"))
+    ending = models.CharField(max_length=20, choices=Ending.choices, default=Ending.UNKNOWN)
+    citations = GenericRelation("Citation")
+    history = HistoricalRecords()
+
+    url_name = "disputes:detention"
+
+    class Meta:
+        ordering = ["dispute", "start_year", "start_month", "start_day", "pk"]
+        constraints = [
+            *dates.shape_constraints("start", "detention", "start date"),
+            *dates.shape_constraints("end", "detention", "end date"),
+            models.CheckConstraint(
+                condition=(Q(person__isnull=False) & Q(group_description=""))
+                | (Q(person__isnull=True) & ~Q(group_description="")),
+                name="detention_person_xor_group",
+                violation_error_message=(
+                    "A detention holds either one person or a described group: "
+                    "choose a person or fill in the group description, not both."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(start_year__isnull=True)
+                | Q(end_year__isnull=True)
+                | GreaterThanOrEqual(
+                    dates.high_key_expression("end"), dates.low_key_expression("start")
+                ),
+                name="detention_ends_after_start",
+                violation_error_message=(
+                    "The detention ends before it starts: correct the start or the end date."
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        who = str(self.person) if self.person_id else self.group_description
+        return f"{who}, held by {self.holding_country}"
+
+    @property
+    def start(self) -> FuzzyDate:
+        return FuzzyDate.of(self, "start")
+
+    @property
+    def end(self) -> FuzzyDate:
+        return FuzzyDate.of(self, "end")
+
+    @property
+    def is_group(self) -> bool:
+        return not self.person_id
+
+
+class RetaliationLink(PermalinkMixin, models.Model):
+    """ "Event A provoked event B", with the state of the evidence and who claims what."""
+
+    class Evidence(models.TextChoices):
+        STATED = "stated", "stated by the source"
+        CONFIRMED = "confirmed", "confirmed by insiders"
+        IMPLIED = "implied", "implied by the source"
+        SPECULATED = "speculated", "speculated"
+        DENIED = "denied", "denied"
+
+    cause = models.ForeignKey(Event, on_delete=models.PROTECT, related_name="provoked_links")
+    response = models.ForeignKey(Event, on_delete=models.PROTECT, related_name="provoked_by_links")
+    evidence = models.CharField("state of the evidence", max_length=20, choices=Evidence.choices)
+    summary = models.TextField(blank=True)
+    citations = GenericRelation("Citation")
+    history = HistoricalRecords()
+
+    url_name = "disputes:link"
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(cause=F("response")),
+                name="link_not_to_itself",
+                violation_error_message="An event cannot provoke itself: pick a different response.",
+            ),
+            models.UniqueConstraint(
+                fields=["cause", "response"],
+                name="link_unique",
+                violation_error_message="These two events are already linked.",
+            ),
+        ]
+        indexes = [models.Index(fields=["response", "cause"])]
+
+    def __str__(self) -> str:
+        return f"{self.cause} → {self.response}"
+
+    def clean(self) -> None:
+        if not (self.cause_id and self.response_id):
+            return
+        if self.cause.dispute_id != self.response.dispute_id:
+            raise ValidationError("Both events must belong to the same dispute.")
+        if self.response.date.certainly_before(self.cause.date):
+            raise ValidationError(
+                {
+                    "response": (
+                        f"The response ({self.response.date}) is dated before its cause "
+                        f"({self.cause.date}): swap them or correct a date."
+                    )
+                }
+            )
+
+
+class Claim(models.Model):
+    """Who says a link holds, or denies it: each claim keeps its owner and its quote."""
+
+    class Stance(models.TextChoices):
+        ASSERTS = "asserts", "asserts"
+        CONFIRMS = "confirms", "confirms"
+        SPECULATES = "speculates", "speculates"
+        DENIES = "denies", "denies"
+
+    link = models.ForeignKey(RetaliationLink, on_delete=models.CASCADE, related_name="claims")
+    stance = models.CharField(max_length=20, choices=Stance.choices)
+    claimant = models.CharField(
+        max_length=200, help_text='Who makes the claim, as the source names them: "the Kremlin".'
+    )
+    claimant_person = models.ForeignKey(
+        Person, on_delete=models.PROTECT, null=True, blank=True, related_name="claims"
+    )
+    claimant_country = models.ForeignKey(
+        Country, on_delete=models.PROTECT, null=True, blank=True, related_name="claims"
+    )
+    detail = models.CharField(max_length=500, blank=True)
+    citations = GenericRelation("Citation")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["link", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.claimant} {self.get_stance_display()}"
+
+
+class Citation(models.Model):
+    """A verbatim quote from a source, attached to the record it supports."""
+
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="citations")
+    quote = models.TextField(help_text="Copied exactly from the source's text.")
+    start = models.PositiveIntegerField(
+        editable=False, help_text="Where the quote begins in the source's text."
+    )
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
+    object_id = models.PositiveBigIntegerField()
+    record = GenericForeignKey("content_type", "object_id")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["source", "start"]
+        indexes = [
+            models.Index(fields=["content_type", "object_id"]),
+            models.Index(fields=["source", "start"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(quote=""),
+                name="citation_quote_not_empty",
+                violation_error_message="A citation needs a quote.",
+            ),
+            models.UniqueConstraint(
+                fields=["content_type", "object_id", "source", "start"],
+                name="citation_unique_per_record",
+                violation_error_message="This record already cites that passage.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"“{self.quote[:60]}”"
+
+    @property
+    def end(self) -> int:
+        return self.start + len(self.quote)
+
+    def clean(self) -> None:
+        if not self.source_id or not self.quote:
+            return
+        position = self.source.text.find(self.quote)
+        if position < 0:
+            raise ValidationError(
+                {
+                    "quote": "The quote is not in the source's text word for word: "
+                    "copy it exactly, including punctuation."
+                }
+            )
+        if (
+            self.start is None
+            or self.source.text[self.start : self.start + len(self.quote)] != self.quote
+        ):
+            self.start = position

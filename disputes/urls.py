@@ -1,0 +1,30 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from . import views
+
+permalink_patterns = [
+    path("disputes/<int:pk>/<slug:slug>/", views.dispute_detail, name="dispute"),
+    path("events/<int:pk>/<slug:slug>/", views.event_detail, name="event"),
+    path("links/<int:pk>/<slug:slug>/", views.link_detail, name="link"),
+    path("people/<int:pk>/<slug:slug>/", views.person_detail, name="person"),
+    path("cases/<int:pk>/<slug:slug>/", views.case_detail, name="case"),
+    path("detentions/<int:pk>/<slug:slug>/", views.detention_detail, name="detention"),
+    path("countries/<int:pk>/<slug:slug>/", views.country_detail, name="country"),
+    path("sources/<int:pk>/<slug:slug>/", views.source_detail, name="source"),
+]
+
+public_patterns = [
+    path("", views.home, name="home"),
+    path("search/", views.search, name="search"),
+    path("healthz", views.healthz, name="healthz"),
+    *permalink_patterns,
+]
+
+urlpatterns = [
+    path("", include((public_patterns, "disputes"))),
+    path("admin/", admin.site.urls),
+]
+
+handler404 = "disputes.views.page_not_found"
+handler500 = "disputes.views.server_error"

@@ -1,0 +1,93 @@
+"""Shared test fixtures: the article's record, users in roles, and a real Chromium."""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = ROOT.parent / "shared" / "seeds" / "000_b6d7aed1128df656.txt"
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+RECORD_FIXTURE = "russia_tajikistan"
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+@pytest.fixture
+def article(db):
+    """The Russia-Tajikistan dispute as the fixtures record it."""
+    call_command("loaddata", RECORD_FIXTURE, verbosity=0)
+
+
+@pytest.fixture
+def editor(db, django_user_model):
+    from django.contrib.auth.models import Group
+
+    user = django_user_model.objects.create_user(
+        "editor", "editor@example.org", "correct horse battery", is_staff=True
+    )
+    group = Group.objects.filter(name="editors").first()
+    if group is not None:
+        user.groups.add(group)
+    else:
+        user.is_superuser = True
+        user.save()
+    return user
+
+
+@pytest.fixture
+def superuser(db, django_user_model):
+    return django_user_model.objects.create_superuser(
+        "chief", "chief@example.org", "correct horse battery staple"
+    )
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Real Chromium. Skips only on a developer machine without it, never in CI."""
+    if not (shutil.which(CHROMIUM) or Path(CHROMIUM).exists()):
+        if os.environ.get("CI"):
+            pytest.fail(f"Chromium is required in CI but {CHROMIUM} does not exist")
+        pytest.skip(f"Chromium not installed at {CHROMIUM}")
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh browser context and page; console errors are collected on page.console_errors."""
+    context = browser.new_context()
+    page = context.new_page()
+    page.console_errors = []
+    page.on(
+        "console",
+        lambda message: (
+            page.console_errors.append(message.text) if message.type == "error" else None
+        ),
+    )
+    page.on("pageerror", lambda error: page.console_errors.append(str(error)))
+    yield page
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir():
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
