@@ -61,7 +61,9 @@ DEBUG = env_bool("DJANGO_DEBUG", default=False)
 
 # A checkout that ran `make run` or `make test` has a locally generated key in var/; a
 # deployment passes its own through the environment (or a *_FILE secret).
-LOCAL_SECRET_KEY_FILE = BASE_DIR / "var" / "secret_key"
+LOCAL_SECRET_KEY_FILE = Path(
+    os.environ.get("DJANGO_LOCAL_SECRET_KEY_FILE", BASE_DIR / "var" / "secret_key")
+)
 SECRET_KEY = env_str("DJANGO_SECRET_KEY")
 if not SECRET_KEY and LOCAL_SECRET_KEY_FILE.is_file():
     SECRET_KEY = LOCAL_SECRET_KEY_FILE.read_text().strip()
@@ -91,6 +93,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "disputes.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.gzip.GZipMiddleware",
@@ -181,7 +184,7 @@ if BEHIND_TLS_PROXY:
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", default=True)
-    SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", default=False)
+    SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", default=True)
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
 SESSION_COOKIE_HTTPONLY = True

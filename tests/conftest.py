@@ -22,6 +22,10 @@ CHROMIUM_ARGS = [
 RECORD_FIXTURE = "russia_tajikistan"
 ARTIFACTS = ROOT / "test-artifacts"
 
+# Playwright's sync API runs an event loop in the test thread; the live server's database
+# work happens in its own thread, so Django's async-safety guard does not apply here.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
 
 @pytest.fixture
 def article(db):
@@ -59,7 +63,6 @@ def browser():
         if os.environ.get("CI"):
             pytest.fail(f"Chromium is required in CI but {CHROMIUM} does not exist")
         pytest.skip(f"Chromium not installed at {CHROMIUM}")
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -91,3 +94,20 @@ def page(browser):
 def artifacts_dir():
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+def _serve_through_the_app(application):
+    """Let whitenoise serve static files, as in production, instead of the finders-based
+    test handler that cannot resolve the hashed names the manifest storage produces."""
+    return application
+
+
+@pytest.fixture(scope="session")
+def live_server(request):
+    from pytest_django.live_server_helper import LiveServer
+
+    server = LiveServer(os.getenv("DJANGO_LIVE_TEST_SERVER_ADDRESS", "localhost"), start=False)
+    server.thread.static_handler = _serve_through_the_app
+    server.start()
+    yield server
+    server.stop()

@@ -1,0 +1,46 @@
+"""The base every page builds on: the home page, htmx from our own static files, the
+error page, and the packaging promises (the container runs the script CI smoke-tests)."""
+
+import re
+from pathlib import Path
+
+import django_htmx
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_home_page_renders_through_the_base_template(client, db):
+    response = client.get("/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert '<html lang="en">' in html
+    assert 'href="#main"' in html  # skip link from the base template
+    assert re.search(r'<script src="/static/django_htmx/htmx-2\.min\.[0-9a-f]{12}\.js"', html)
+
+
+def test_htmx_is_served_from_our_own_static_files_and_is_version_2(client, db):
+    bundled = Path(django_htmx.__file__).parent / "static" / "django_htmx" / "htmx-2.min.js"
+    assert re.search(r'version:"2\.\d+\.\d+"', bundled.read_text())
+    html = client.get("/").content.decode()
+    assert "unpkg.com" not in html and "cdn" not in html.lower()
+
+
+def test_unknown_url_is_a_404_in_the_sites_design(client, db):
+    response = client.get("/no/such/page/")
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert "Not found" in html
+    assert "Dispute Explorer" in html
+
+
+def test_dockerfile_runs_the_smoke_tested_start_script():
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert dockerfile.startswith("#") and "FROM python:3.11-slim" in dockerfile
+    assert re.search(r'^CMD \["bin/start"\]$', dockerfile, re.M)
+    assert re.search(r"^USER app$", dockerfile, re.M)
+    assert "-c', 'constraints.txt'" in dockerfile
+    assert "collectstatic" in dockerfile
+    assert re.search(r"HEALTHCHECK .*\n.*/healthz", dockerfile)
+    smoke = (ROOT / ".ci" / "smoke").read_text()
+    assert "bin/start" in smoke
+    assert ".ci/smoke" in (ROOT / ".ci" / "run").read_text()

@@ -1,0 +1,33 @@
+"""The health endpoint tells the truth about the database, for any Host header."""
+
+import json
+
+from tests.test_settings import run_django
+
+
+def test_health_reports_the_database(client, db):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok"}
+    assert response["Cache-Control"] == "no-store"
+
+
+def test_health_answers_for_hosts_outside_allowed_hosts(client, db):
+    """Docker's HEALTHCHECK and load balancers call it by IP address."""
+    response = client.get("/healthz", HTTP_HOST="10.1.2.3:8000")
+    assert response.status_code == 200
+    assert client.get("/", HTTP_HOST="10.1.2.3:8000").status_code == 400
+
+
+def test_health_is_503_when_the_database_is_unreachable():
+    result = run_django(
+        "from django.test import Client; r = Client().get('/healthz');"
+        "print(r.status_code); print(r.content.decode())",
+        DJANGO_SECRET_KEY="k" * 50,
+        # Nothing listens on port 1: the connection is refused at once.
+        DATABASE_URL="postgres://postgres@127.0.0.1:1/nothing",
+    )
+    assert result.returncode == 0, result.stderr
+    status, body = result.stdout.splitlines()[:2]
+    assert status == "503"
+    assert json.loads(body) == {"status": "unavailable", "database": "OperationalError"}
