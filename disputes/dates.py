@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from django.db import models
 from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
+from django.db.models.lookups import Exact
 
 MONTH_ABBR = [
     "",
@@ -66,9 +67,25 @@ def high_key_expression(prefix: str):
     )
 
 
+def calendar_condition(prefix: str) -> Q:
+    """True when the day exists in its month and year (29 February only in leap years).
+
+    Written with plain comparisons and the % operator, which SQLite and PostgreSQL both
+    have natively, so the check also holds for clients that lack Django's SQL functions."""
+    y, m, d = F(f"{prefix}_year"), f"{prefix}_month", f"{prefix}_day"
+    leap = Q(Exact(y % 4, 0)) & (~Q(Exact(y % 100, 0)) | Q(Exact(y % 400, 0)))
+    return (
+        Q(**{f"{d}__isnull": True})
+        | Q(**{f"{d}__lte": 28})
+        | (~Q(**{m: 2}) & Q(**{f"{d}__lte": 30}))
+        | Q(**{f"{m}__in": (1, 3, 5, 7, 8, 10, 12)})
+        | (Q(**{m: 2, d: 29}) & leap)
+    )
+
+
 def shape_constraints(prefix: str, model_name: str, label: str) -> list[models.CheckConstraint]:
     """Constraints that keep a fuzzy date well formed: no day without a month, no month
-    without a year, and parts within their ranges."""
+    without a year, parts within their ranges, and a day that exists in its month."""
     y, m, d = f"{prefix}_year", f"{prefix}_month", f"{prefix}_day"
     return [
         models.CheckConstraint(
@@ -98,6 +115,14 @@ def shape_constraints(prefix: str, model_name: str, label: str) -> list[models.C
             condition=Q(**{f"{d}__isnull": True}) | Q(**{f"{d}__range": (1, 31)}),
             name=f"{model_name}_{prefix}_day_range",
             violation_error_message=f"The {label}'s day must be between 1 and 31.",
+        ),
+        models.CheckConstraint(
+            condition=calendar_condition(prefix),
+            name=f"{model_name}_{prefix}_calendar_valid",
+            violation_error_message=(
+                f"The {label} is not a calendar date (that month is shorter): "
+                "correct the day or the month."
+            ),
         ),
     ]
 
@@ -162,7 +187,10 @@ class FuzzyDate:
             try:
                 datetime.date(self.year, self.month, self.day)
             except ValueError:
-                return f"{self.year}-{self.month:02d}-{self.day:02d} is not a calendar date."
+                return (
+                    f"{self.year}-{self.month:02d}-{self.day:02d} is not a calendar date: "
+                    "correct the day or the month."
+                )
         return None
 
     def certainly_before(self, other: FuzzyDate) -> bool:

@@ -91,7 +91,9 @@ class Country(PermalinkMixin, models.Model):
         verbose_name_plural = "countries"
         constraints = [
             models.CheckConstraint(
-                condition=Q(code__regex=r"^[A-Z][A-Z]$"),
+                # \Z, not $: in Python's re (SQLite's REGEXP) $ also matches before a
+                # trailing newline, and SQLite does not enforce max_length.
+                condition=Q(code__regex=r"^[A-Z]{2}\Z"),
                 name="country_code_alpha2",
                 violation_error_message="Use the ISO 3166-1 alpha-2 code: two capital letters.",
             )
@@ -123,6 +125,38 @@ class Source(PermalinkMixin, models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def save(self, *args, **kwargs):
+        previous = getattr(self, "_stored_text", None)
+        super().save(*args, **kwargs)
+        if previous != self.text:
+            from .sources import sync_sentences
+
+            sync_sentences(self, previous_text=previous)
+        self._stored_text = self.text
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._stored_text = instance.__dict__.get("text")
+        return instance
+
+    def clean(self) -> None:
+        if self.pk is None:
+            return
+        lost = [
+            citation.quote
+            for citation in Citation.objects.filter(source=self).only("quote")
+            if citation.quote not in self.text
+        ]
+        if lost:
+            raise ValidationError(
+                {
+                    "text": "The new text drops passages that records quote: "
+                    + "; ".join(f"“{quote[:80]}”" for quote in lost)
+                    + ". Keep them, or correct those citations first."
+                }
+            )
 
 
 class Sentence(models.Model):
@@ -195,6 +229,15 @@ class Person(PermalinkMixin, models.Model):
         ordering = ["name", "description"]
         verbose_name_plural = "people"
         indexes = [models.Index(fields=["name"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(description=""),
+                name="person_described",
+                violation_error_message=(
+                    'Describe the person as the source does, e.g. "a Russian pilot".'
+                ),
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name or f"{self.description} (not named in the source)"
@@ -209,6 +252,11 @@ class Role(models.Model):
     title = models.CharField(max_length=300, help_text='e.g. "head of the national railroad".')
     country = models.ForeignKey(
         Country, on_delete=models.PROTECT, null=True, blank=True, related_name="roles"
+    )
+    note = models.CharField(
+        max_length=500,
+        blank=True,
+        help_text="What the source leaves implicit (e.g. the country of a title), and why.",
     )
     citations = GenericRelation("Citation")
     history = HistoricalRecords()
@@ -409,6 +457,9 @@ class Detention(PermalinkMixin, models.Model):
     locals().update(fuzzy_date_fields("start", "start"))
     locals().update(fuzzy_date_fields("end", "end"))
     ending = models.CharField(max_length=20, choices=Ending.choices, default=Ending.UNKNOWN)
+    note = models.TextField(
+        blank=True, help_text="What the source leaves open, and the judgement made about it."
+    )
     citations = GenericRelation("Citation")
     history = HistoricalRecords()
 
@@ -456,6 +507,19 @@ class Detention(PermalinkMixin, models.Model):
     @property
     def is_group(self) -> bool:
         return not self.person_id
+
+    def clean(self) -> None:
+        errors = {}
+        for prefix in ("start", "end"):
+            problem = FuzzyDate.of(self, prefix).validate()
+            if problem:
+                errors[f"{prefix}_day"] = problem
+        if errors:
+            raise ValidationError(errors)
+        if self.group_size_min is not None and self.person_id:
+            raise ValidationError(
+                {"group_size_min": "A size belongs to a group: clear it, or clear the person."}
+            )
 
 
 class RetaliationLink(PermalinkMixin, models.Model):
@@ -519,6 +583,7 @@ class Claim(models.Model):
         ASSERTS = "asserts", "asserts"
         CONFIRMS = "confirms", "confirms"
         SPECULATES = "speculates", "speculates"
+        IMPLIES = "implies", "implies"
         DENIES = "denies", "denies"
 
     link = models.ForeignKey(RetaliationLink, on_delete=models.CASCADE, related_name="claims")
@@ -538,6 +603,13 @@ class Claim(models.Model):
 
     class Meta:
         ordering = ["link", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(claimant=""),
+                name="claim_has_claimant",
+                violation_error_message='Say who makes the claim, as the source names them (e.g. "the Kremlin").',
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.claimant} {self.get_stance_display()}"
@@ -577,6 +649,13 @@ class Citation(models.Model):
 
     def __str__(self) -> str:
         return f"“{self.quote[:60]}”"
+
+    def save(self, *args, **kwargs):
+        if self.start is None and self.source_id and self.quote:
+            position = self.source.text.find(self.quote)
+            if position >= 0:
+                self.start = position
+        super().save(*args, **kwargs)
 
     @property
     def end(self) -> int:

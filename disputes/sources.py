@@ -1,0 +1,74 @@
+"""A source's text as sentences: where each begins and ends, so readers can be pointed at
+one and so that no sentence of an article is silently left out of the record.
+
+Each line of a captured text is a paragraph; a sentence ends at the end of a line or at
+".", "!" or "?" (with any closing quote) followed by a space and a capital or an opening
+quote, unless the full stop ends an abbreviation such as "Dec." or an initial.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.db import transaction
+
+ABBREVIATIONS = {
+    "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
+    "mr", "mrs", "ms", "dr", "st", "gen", "col", "lt", "sgt", "gov", "sen", "rep", "prof",
+    "no", "vs", "v", "inc", "co", "corp", "jr", "sr", "u.s", "u.k", "e.g", "i.e",
+}  # fmt: skip
+_BOUNDARY = re.compile(r"""[.!?]["'”’)]*(?=\s+["'“‘(]?[A-Z0-9])""")
+_WORD_BEFORE = re.compile(r"([\w.]+)$")
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """(start, end) offsets of each sentence of text, in order, without surrounding spaces."""
+    spans: list[tuple[int, int]] = []
+    line_start = 0
+    for line in text.split("\n"):
+        cursor = 0
+        for match in _BOUNDARY.finditer(line):
+            word = _WORD_BEFORE.search(line, 0, match.start())
+            if match.group()[0] == "." and word and _is_abbreviation(word.group(1)):
+                continue
+            spans.append(_trimmed(line, cursor, match.end(), line_start))
+            cursor = match.end()
+        if line[cursor:].strip():
+            spans.append(_trimmed(line, cursor, len(line), line_start))
+        line_start += len(line) + 1
+    return [span for span in spans if span[1] > span[0]]
+
+
+def _is_abbreviation(word: str) -> bool:
+    word = word.lower()
+    return word in ABBREVIATIONS or (len(word) == 1 and word.isalpha())
+
+
+def _trimmed(line: str, start: int, end: int, offset: int) -> tuple[int, int]:
+    piece = line[start:end]
+    start += len(piece) - len(piece.lstrip())
+    end -= len(piece) - len(piece.rstrip())
+    return offset + start, offset + end
+
+
+@transaction.atomic
+def sync_sentences(source, previous_text: str | None = None) -> None:
+    """Rebuild the source's Sentence rows from its text, keeping each context note with
+    the sentence whose words it was written for (matched by text, not by position)."""
+    from .models import Sentence
+
+    old_text = source.text if previous_text is None else previous_text
+    notes: dict[str, str] = {}
+    for sentence in source.sentences.exclude(context_note=""):
+        notes.setdefault(old_text[sentence.start : sentence.end], sentence.context_note)
+    source.sentences.all().delete()
+    Sentence.objects.bulk_create(
+        Sentence(
+            source=source,
+            number=number,
+            start=start,
+            end=end,
+            context_note=notes.get(source.text[start:end], ""),
+        )
+        for number, (start, end) in enumerate(split_sentences(source.text), start=1)
+    )
