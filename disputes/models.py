@@ -409,7 +409,10 @@ class Event(PermalinkMixin, models.Model):
         if (
             self.dispute_id
             and self.actor_id
-            and not self.dispute.countries.filter(pk=self.actor_id).exists()
+            and Dispute.objects.filter(pk=self.dispute_id).exists()
+            and not Dispute.countries.through.objects.filter(
+                dispute_id=self.dispute_id, country_id=self.actor_id
+            ).exists()
         ):
             raise ValidationError(
                 {
@@ -563,6 +566,10 @@ class RetaliationLink(PermalinkMixin, models.Model):
     def clean(self) -> None:
         if not (self.cause_id and self.response_id):
             return
+        try:
+            self.cause, self.response  # noqa: B018 - a missing event is clean_fields' to report
+        except Event.DoesNotExist:
+            return
         if self.cause.dispute_id != self.response.dispute_id:
             raise ValidationError("Both events must belong to the same dispute.")
         if self.response.date.certainly_before(self.cause.date):
@@ -664,7 +671,10 @@ class Citation(models.Model):
     def clean(self) -> None:
         if not self.source_id or not self.quote:
             return
-        position = self.source.text.find(self.quote)
+        try:
+            position = self.source.text.find(self.quote)
+        except Source.DoesNotExist:
+            return
         if position < 0:
             raise ValidationError(
                 {
