@@ -7,8 +7,9 @@ database answers a query, and 503 (quickly, not a hang) when it does not.
 
 import logging
 
-from django.db import connection
-from django.http import JsonResponse
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
+from django.http import HttpResponse, JsonResponse
+from django.template import loader
 
 logger = logging.getLogger(__name__)
 
@@ -47,3 +48,35 @@ class HealthCheckMiddleware:
         if request.path == HEALTH_PATH and request.method in ("GET", "HEAD"):
             return health_response()
         return self.get_response(request)
+
+
+class DatabaseUnavailableMiddleware:
+    """A database outage answers 503 with a page that says so, instead of a 500.
+
+    Connections are checked before reuse (conn_health_checks) and PostgreSQL connects with a
+    short timeout, so once the database is back the next request reconnects by itself.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, OperationalError | InterfaceError):
+            return None
+        if not _database_is_down(exception):
+            return None
+        logger.error("database unavailable while serving %s: %s", request.path, exception)
+        connection.close_if_unusable_or_obsolete()
+        body = loader.render_to_string("503.html")
+        response = HttpResponse(body, status=503, content_type="text/html; charset=utf-8")
+        response["Retry-After"] = "5"
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+def _database_is_down(exception: DatabaseError) -> bool:
+    """Tell an outage from a bad query: re-check the connection itself."""
+    return database_status() is not None
