@@ -233,19 +233,21 @@ class FuzzyDate:
 
 
 def elapsed(cause: FuzzyDate, response: FuzzyDate) -> str:
-    """How long a response took after its cause, no more precisely than the dates allow."""
+    """How long a response took after its cause, no more precisely than the dates allow.
+
+    Each fuzzy date spans days, so the delay is a range: from the cause's last possible day
+    to the response's first, up to the cause's first possible day to the response's last.
+    A narrow range reads "about 3 years"; a wide one says so ("2 to 15 months"); one that
+    may start at zero reads "up to 3 months".
+    """
     if not cause.known or not response.known:
         return "unknown"
-    lo_days = (response.first_day() - cause.last_day()).days
-    hi_days = (response.last_day() - cause.first_day()).days
-    if hi_days < 0:
+    if response.certainly_before(cause):
         return "before its cause"
-    lo_days = max(lo_days, 0)
     if cause.precision == Precision.DAY and response.precision == Precision.DAY:
-        return _exact_days(hi_days)
+        return _exact_days((response.first_day() - cause.first_day()).days)
     if (
-        hi_days <= 31
-        and cause.month
+        cause.month
         and response.month
         and (cause.year, cause.month)
         == (
@@ -254,30 +256,47 @@ def elapsed(cause: FuzzyDate, response: FuzzyDate) -> str:
         )
     ):
         return "within the month"
+    if cause.month is None and response.month is None and cause.year == response.year:
+        return "within the year"
+    lo_days = max((response.first_day() - cause.last_day()).days, 0)
+    hi_days = (response.last_day() - cause.first_day()).days
+    unit, size = _unit_for(hi_days)
     mid = (lo_days + hi_days) / 2
-    spread = hi_days - lo_days
-    if mid < 45:
-        return "within weeks" if spread < 62 else "under a year"
-    months = round(mid / 30.44)
-    if mid < 365 - 15:
-        if spread > 240:
-            return "under a year" if hi_days < 366 else "about a year"
-        return f"about {months} months"
-    years = round(mid / 365.25)
-    if spread >= 365 and years <= 1:
-        return "one to two years" if hi_days < 731 else "about a year"
-    return "about a year" if years == 1 else f"about {years} years"
+    if lo_days and (hi_days - lo_days) <= mid / 2:
+        return _about(round(mid / size), unit)
+    low, high = round(lo_days / size), round(hi_days / size)
+    if low == high:
+        return _about(high, unit)
+    if low == 0:
+        return f"up to {_count(high, unit)}"
+    return f"{low} to {high} {unit}s"
+
+
+_UNITS = [(14, "day", 1), (60, "week", 7), (540, "month", 30.44), (None, "year", 365.25)]
+
+
+def _unit_for(days: int) -> tuple[str, float]:
+    for limit, unit, size in _UNITS:
+        if limit is None or days < limit:
+            return unit, size
+    raise AssertionError("unreachable")
+
+
+def _count(n: int, unit: str) -> str:
+    return f"{n} {unit}" if n == 1 else f"{n} {unit}s"
+
+
+def _about(n: int, unit: str) -> str:
+    if n <= 1:
+        return f"about a {unit}" if unit != "day" else "about a day"
+    return f"about {n} {unit}s"
 
 
 def _exact_days(days: int) -> str:
     if days == 0:
         return "the same day"
-    if days == 1:
-        return "1 day"
     if days < 60:
-        return f"{days} days"
-    return (
-        f"about {round(days / 30.44)} months"
-        if days < 365
-        else f"about {round(days / 365.25)} years"
-    )
+        return _count(days, "day")
+    if days < 365:
+        return _about(round(days / 30.44), "month")
+    return _about(round(days / 365.25), "year")
