@@ -31,3 +31,20 @@ def test_health_is_503_when_the_database_is_unreachable():
     status, body = result.stdout.splitlines()[:2]
     assert status == "503"
     assert json.loads(body) == {"status": "unavailable", "database": "OperationalError"}
+
+
+def test_a_page_is_a_503_not_a_500_when_the_database_is_unreachable():
+    result = run_django(
+        "import time; from django.test import Client; t = time.monotonic();"
+        "r = Client(raise_request_exception=False).get('/', HTTP_HOST='localhost');"
+        "print(r.status_code, r['Retry-After'], round(time.monotonic() - t, 1));"
+        "print('Temporarily unavailable' in r.content.decode())",
+        DJANGO_SECRET_KEY="k" * 50,
+        DATABASE_URL="postgres://postgres@127.0.0.1:1/nothing",
+    )
+    assert result.returncode == 0, result.stderr
+    first, second = result.stdout.splitlines()[:2]
+    status, retry_after, seconds = first.split()
+    assert (status, retry_after) == ("503", "5")
+    assert float(seconds) < 3
+    assert second == "True"
