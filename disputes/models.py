@@ -176,8 +176,16 @@ class Sentence(models.Model):
     class Meta:
         ordering = ["source", "number"]
         constraints = [
-            models.UniqueConstraint(fields=["source", "number"], name="sentence_unique_number"),
-            models.CheckConstraint(condition=Q(end__gt=F("start")), name="sentence_not_empty"),
+            models.UniqueConstraint(
+                fields=["source", "number"],
+                name="sentence_unique_number",
+                violation_error_message="This source already has a sentence with that number.",
+            ),
+            models.CheckConstraint(
+                condition=Q(end__gt=F("start")),
+                name="sentence_not_empty",
+                violation_error_message="A sentence must end after it starts: check its offsets.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -264,7 +272,11 @@ class Role(models.Model):
     class Meta:
         ordering = ["person", "title"]
         constraints = [
-            models.UniqueConstraint(fields=["person", "title"], name="role_unique_per_person")
+            models.UniqueConstraint(
+                fields=["person", "title"],
+                name="role_unique_per_person",
+                violation_error_message="This person already has that role.",
+            )
         ]
 
     def __str__(self) -> str:
@@ -419,6 +431,35 @@ class Event(PermalinkMixin, models.Model):
                     "actor": "The acting state must be one of the dispute's countries: add it there first."
                 }
             )
+        if self.pk is not None:
+            self._check_links()
+
+    def _check_links(self) -> None:
+        """The rules of the link triggers, seen from an event whose date or dispute changes."""
+        date = self.date
+        for link in RetaliationLink.objects.filter(
+            Q(cause=self.pk) | Q(response=self.pk)
+        ).select_related("cause", "response"):
+            other = link.response if link.cause_id == self.pk else link.cause
+            if other.pk == self.pk:
+                continue
+            if other.dispute_id != self.dispute_id:
+                raise ValidationError(
+                    {
+                        "dispute": f"This event is linked to “{other}” in another dispute: "
+                        "remove that link first, or keep the dispute."
+                    }
+                )
+            cause, response = (date, other.date) if link.cause_id == self.pk else (other.date, date)
+            if response.certainly_before(cause):
+                raise ValidationError(
+                    {
+                        "date_year": f"With this date the event would come before “{other}” "
+                        f"({other.date}), which it is linked to as "
+                        f"{'its cause' if link.cause_id == self.pk else 'its response'}: "
+                        "correct the date or the link."
+                    }
+                )
 
 
 class Detention(PermalinkMixin, models.Model):

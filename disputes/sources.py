@@ -15,7 +15,7 @@ from django.db import transaction
 ABBREVIATIONS = {
     "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
     "mr", "mrs", "ms", "dr", "st", "gen", "col", "lt", "sgt", "gov", "sen", "rep", "prof",
-    "no", "vs", "v", "inc", "co", "corp", "jr", "sr", "u.s", "u.k", "e.g", "i.e",
+    "vs", "v", "inc", "co", "corp", "jr", "sr", "u.s", "u.k", "e.g", "i.e",
 }  # fmt: skip
 _BOUNDARY = re.compile(r"""[.!?]["'”’)]*(?=\s+["'“‘(]?[A-Z0-9])""")
 _WORD_BEFORE = re.compile(r"([\w.]+)$")

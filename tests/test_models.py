@@ -1,0 +1,456 @@
+"""The rules of the record hold twice: full_clean() tells an editor what to fix, and the
+database refuses the same row when it arrives by another road (a raw save, bulk_create,
+a fixture), on SQLite and on PostgreSQL alike."""
+
+from types import SimpleNamespace
+
+import pytest
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db import DatabaseError, IntegrityError, transaction
+
+from disputes.models import (
+    Citation,
+    Claim,
+    Country,
+    Detention,
+    Dispute,
+    Event,
+    Person,
+    PersonRelation,
+    RetaliationLink,
+    Role,
+    Sentence,
+    Source,
+)
+from disputes.sources import split_sentences, sync_sentences
+
+TEXT = "Russia arrested him in 2008. Tajikistan detained two pilots on Dec. 28.\nA new line."
+
+
+@pytest.fixture
+def w(db):
+    ru = Country.objects.create(code="RU", name="Russia", demonym="Russian")
+    tj = Country.objects.create(code="TJ", name="Tajikistan", demonym="Tajik")
+    dispute = Dispute.objects.create(title="A dispute")
+    dispute.countries.set([ru, tj])
+    other_dispute = Dispute.objects.create(title="Another dispute")
+    other_dispute.countries.set([ru, tj])
+    e2010 = Event.objects.create(
+        dispute=dispute, kind="conviction", title="Conviction", actor=ru, date_year=2010
+    )
+    e2011 = Event.objects.create(
+        dispute=dispute, kind="detention", title="Detention", actor=tj, date_year=2011, date_month=3
+    )
+    e_undated = Event.objects.create(dispute=dispute, kind="statement", title="Undated", actor=ru)
+    elsewhere = Event.objects.create(
+        dispute=other_dispute, kind="arrest", title="Elsewhere", actor=ru, date_year=2011
+    )
+    link = RetaliationLink.objects.create(cause=e2010, response=e2011, evidence="speculated")
+    father = Person.objects.create(name="A. Father", description="the father")
+    son = Person.objects.create(name="", description="a son")
+    PersonRelation.objects.create(person=father, kind="parent", other=son)
+    source = Source.objects.create(title="An article", publisher="A paper", text=TEXT)
+    return SimpleNamespace(**locals())
+
+
+def _detention(w, **fields):
+    return Detention(**{"dispute": w.dispute, "person": w.son, "holding_country": w.ru, **fields})
+
+
+def _citation(w, **fields):
+    return Citation(
+        **{
+            "source": w.source,
+            "quote": "Russia arrested him",
+            "start": 0,
+            "content_type": ContentType.objects.get_for_model(Person),
+            "object_id": w.son.pk,
+            **fields,
+        }
+    )
+
+
+# (name, the invalid row, the field full_clean reports it on, words of the message)
+BROKEN = [
+    (
+        "link from an event to itself",
+        lambda w: RetaliationLink(cause=w.e2010, response=w.e2010, evidence="stated"),
+        "__all__",
+        "An event cannot provoke itself: pick a different response.",
+    ),
+    (
+        "duplicate link",
+        lambda w: RetaliationLink(cause=w.e2010, response=w.e2011, evidence="stated"),
+        "__all__",
+        "These two events are already linked.",
+    ),
+    (
+        "response certainly before its cause",
+        lambda w: RetaliationLink(cause=w.e2011, response=w.e2010, evidence="stated"),
+        "response",
+        "The response (2010) is dated before its cause (March 2011): swap them or correct a date.",
+    ),
+    (
+        "link across disputes",
+        lambda w: RetaliationLink(cause=w.e2010, response=w.elsewhere, evidence="stated"),
+        "__all__",
+        "Both events must belong to the same dispute.",
+    ),
+    (
+        "detention ending before it starts",
+        lambda w: _detention(w, start_year=2011, start_month=3, end_year=2011, end_month=2),
+        "__all__",
+        "The detention ends before it starts: correct the start or the end date.",
+    ),
+    (
+        "detention of a person and a group at once",
+        lambda w: _detention(w, group_description="Tajik migrants"),
+        "__all__",
+        "A detention holds either one person or a described group",
+    ),
+    (
+        "detention of nobody",
+        lambda w: _detention(w, person=None),
+        "__all__",
+        "A detention holds either one person or a described group",
+    ),
+    (
+        "detention starting on a day its month lacks",
+        lambda w: _detention(w, start_year=2011, start_month=2, start_day=29),
+        "start_day",
+        "2011-02-29 is not a calendar date: correct the day or the month.",
+    ),
+    (
+        "detention ending on a day its month lacks",
+        lambda w: _detention(w, start_year=2011, end_year=2011, end_month=4, end_day=31),
+        "end_day",
+        "2011-04-31 is not a calendar date: correct the day or the month.",
+    ),
+    (
+        "event on a day its month lacks",
+        lambda w: Event(
+            dispute=w.dispute,
+            kind="arrest",
+            title="x",
+            actor=w.ru,
+            date_year=2011,
+            date_month=2,
+            date_day=30,
+        ),
+        "date_day",
+        "2011-02-30 is not a calendar date: correct the day or the month.",
+    ),
+    (
+        "event with a day but no month",
+        lambda w: Event(
+            dispute=w.dispute, kind="arrest", title="x", actor=w.ru, date_year=2011, date_day=5
+        ),
+        "__all__",
+        "The date has a day but no month: give the month too.",
+    ),
+    (
+        "event with a month but no year",
+        lambda w: Event(dispute=w.dispute, kind="arrest", title="x", actor=w.ru, date_month=11),
+        "__all__",
+        "The date has a month but no year",
+    ),
+    (
+        "event with a thirteenth month",
+        lambda w: Event(
+            dispute=w.dispute, kind="arrest", title="x", actor=w.ru, date_year=2011, date_month=13
+        ),
+        "__all__",
+        "The date's month must be between 1 and 12.",
+    ),
+    (
+        "lower-case country code",
+        lambda w: Country(code="ee", name="Estonia", demonym="Estonian"),
+        "code",
+        "Use the ISO 3166-1 alpha-2 code: two capital letters, such as RU or TJ.",
+    ),
+    (
+        "country code with a digit",
+        lambda w: Country(code="E1", name="Estonia", demonym="Estonian"),
+        "code",
+        "Use the ISO 3166-1 alpha-2 code",
+    ),
+    (
+        "duplicate country code",
+        lambda w: Country(code="RU", name="Russian Federation", demonym="Russian"),
+        "code",
+        "Country with this ISO code already exists.",
+    ),
+    (
+        "person related to themselves",
+        lambda w: PersonRelation(person=w.son, kind="ally", other=w.son),
+        "__all__",
+        "A person cannot be related to themselves: pick another person.",
+    ),
+    (
+        "duplicate relation",
+        lambda w: PersonRelation(person=w.father, kind="parent", other=w.son),
+        "__all__",
+        "This relation is already recorded.",
+    ),
+    (
+        "claim without a claimant",
+        lambda w: Claim(link=w.link, stance="denies", claimant=""),
+        "claimant",
+        "This field cannot be blank.",
+    ),
+    (
+        "person without a description",
+        lambda w: Person(name="Someone", description=""),
+        "description",
+        "This field cannot be blank.",
+    ),
+    (
+        "citation without a quote",
+        lambda w: _citation(w, quote=""),
+        "quote",
+        "This field cannot be blank.",
+    ),
+    (
+        "sentence ending where it starts",
+        lambda w: Sentence(source=w.source, number=1, start=5, end=5),
+        "__all__",
+        "A sentence must end after it starts: check its offsets.",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("build", "field", "message"), [case[1:] for case in BROKEN], ids=[case[0] for case in BROKEN]
+)
+def test_full_clean_says_what_to_fix(w, build, field, message):
+    with pytest.raises(ValidationError) as caught:
+        build(w).full_clean()
+    assert any(message in text for text in caught.value.message_dict.get(field, [])), (
+        caught.value.message_dict
+    )
+
+
+@pytest.mark.parametrize("build", [case[1] for case in BROKEN], ids=[case[0] for case in BROKEN])
+def test_the_database_refuses_what_full_clean_refuses(w, build):
+    obj = build(w)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        type(obj).objects.bulk_create([obj])
+
+
+@pytest.mark.parametrize("build", [case[1] for case in BROKEN], ids=[case[0] for case in BROKEN])
+def test_a_raw_save_is_refused_too(w, build):
+    obj = build(w)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        obj.save_base(raw=True)
+
+
+def test_a_three_letter_country_code_is_refused_by_both(w):
+    country = Country(code="EST", name="Estonia", demonym="Estonian")
+    with pytest.raises(ValidationError) as caught:
+        country.full_clean()
+    assert (
+        "Use the ISO 3166-1 alpha-2 code: two capital letters, such as RU or TJ."
+        in (caught.value.message_dict["code"])
+    )
+    # SQLite refuses it by the check constraint, PostgreSQL already by the column's length.
+    with pytest.raises(DatabaseError), transaction.atomic():
+        Country.objects.bulk_create([country])
+
+
+def test_a_country_code_with_a_trailing_newline_is_refused(w):
+    with pytest.raises(DatabaseError), transaction.atomic():
+        Country.objects.bulk_create([Country(code="EE\n", name="Estonia", demonym="Estonian")])
+
+
+def test_valid_rows_pass_both(w):
+    rows = [
+        Country(code="EE", name="Estonia", demonym="Estonian"),
+        RetaliationLink(cause=w.e2011, response=w.e_undated, evidence="implied"),
+        _detention(w, start_year=2012, start_month=2, start_day=29, end_year=2012),
+        _detention(
+            w,
+            person=None,
+            group_description="migrants",
+            group_size="hundreds",
+            start_year=2011,
+            start_month=11,
+        ),
+        Event(
+            dispute=w.dispute, kind="release", title="y", actor=w.tj, date_year=2011, date_month=11
+        ),
+    ]
+    for row in rows:
+        row.full_clean()
+        row.save()
+
+
+def test_a_response_in_the_same_period_as_its_cause_is_allowed(w):
+    """'2011' against 'March 2011': the precision does not allow saying which came first."""
+    year_only = Event.objects.create(
+        dispute=w.dispute, kind="sentence", title="Sentence", actor=w.tj, date_year=2011
+    )
+    link = RetaliationLink(cause=w.e2011, response=year_only, evidence="stated")
+    link.full_clean()
+    link.save()
+
+
+def test_redating_an_event_before_its_cause_is_refused(w):
+    w.e2011.date_year = 2009
+    w.e2011.date_month = None
+    with pytest.raises(ValidationError) as caught:
+        w.e2011.full_clean()
+    assert "which it is linked to as its response" in caught.value.message_dict["date_year"][0]
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Event.objects.filter(pk=w.e2011.pk).update(date_year=2009, date_month=None)
+
+
+def test_moving_a_linked_event_to_another_dispute_is_refused(w):
+    w.e2011.dispute = w.other_dispute
+    with pytest.raises(ValidationError) as caught:
+        w.e2011.full_clean()
+    assert "in another dispute" in caught.value.message_dict["dispute"][0]
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Event.objects.filter(pk=w.e2011.pk).update(dispute=w.other_dispute)
+
+
+def test_relinking_an_existing_link_backwards_is_refused(w):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        RetaliationLink.objects.filter(pk=w.link.pk).update(cause=w.e2011, response=w.e2010)
+
+
+def test_an_event_acted_by_a_state_outside_the_dispute_is_reported(w):
+    ee = Country.objects.create(code="EE", name="Estonia", demonym="Estonian")
+    event = Event(dispute=w.dispute, kind="arrest", title="x", actor=ee, date_year=2011)
+    with pytest.raises(ValidationError) as caught:
+        event.full_clean()
+    assert caught.value.message_dict["actor"] == [
+        "The acting state must be one of the dispute's countries: add it there first."
+    ]
+
+
+def test_date_key_sorts_less_precise_first_and_unknown_last(w):
+    Event.objects.create(
+        dispute=w.dispute,
+        kind="acquittal",
+        title="Ruling",
+        actor=w.ru,
+        date_year=2011,
+        date_month=12,
+        date_day=28,
+    )
+    Event.objects.create(
+        dispute=w.dispute, kind="sentence", title="Year only", actor=w.tj, date_year=2011
+    )
+    titles = list(
+        Event.objects.filter(dispute=w.dispute).in_time_order().values_list("title", flat=True)
+    )
+    assert titles == ["Conviction", "Year only", "Detention", "Ruling", "Undated"]
+    assert Event.objects.get(title="Ruling").date_key == 20111228
+
+
+def test_a_group_detention_keeps_its_described_size(w):
+    group = _detention(
+        w,
+        person=None,
+        group_description="Tajik migrants",
+        group_size="hundreds",
+        group_size_min=200,
+    )
+    group.full_clean()
+    group.save()
+    assert group.is_group
+    assert str(group) == "Tajik migrants, held by Russia"
+
+
+def test_a_person_may_hold_several_citizenships(w):
+    w.son.citizenships.set([w.ru, w.tj])
+    assert set(w.son.citizenships.values_list("code", flat=True)) == {"RU", "TJ"}
+
+
+def test_an_unnamed_person_reads_as_not_named(w):
+    assert str(w.son) == "a son (not named in the source)"
+    assert not w.son.named
+
+
+def test_a_quote_not_in_the_source_is_reported(w):
+    citation = _citation(w, quote="Russia arrested her")
+    with pytest.raises(ValidationError) as caught:
+        citation.full_clean()
+    assert "not in the source's text word for word" in caught.value.message_dict["quote"][0]
+
+
+def test_clean_and_save_find_where_the_quote_starts(w):
+    cleaned = _citation(w, quote="two pilots", start=None)
+    cleaned.full_clean()
+    assert cleaned.start == TEXT.index("two pilots")
+    saved = _citation(w, quote="on Dec. 28", start=None)
+    saved.save()
+    saved.refresh_from_db()
+    assert saved.start == TEXT.index("on Dec. 28")
+    assert TEXT[saved.start : saved.end] == "on Dec. 28"
+
+
+def test_a_wrong_start_is_corrected_by_clean(w):
+    citation = _citation(w, quote="Tajikistan detained", start=3)
+    citation.full_clean()
+    assert citation.start == TEXT.index("Tajikistan detained")
+
+
+def test_a_duplicate_role_is_reported(w):
+    Role.objects.create(person=w.father, title="head of the railroad")
+    with pytest.raises(ValidationError) as caught:
+        Role(person=w.father, title="head of the railroad").full_clean()
+    assert caught.value.message_dict["__all__"] == ["This person already has that role."]
+
+
+def test_saving_a_source_splits_its_text_into_sentences(w):
+    texts = [s.text for s in w.source.sentences.all()]
+    assert texts == [
+        "Russia arrested him in 2008.",
+        "Tajikistan detained two pilots on Dec. 28.",
+        "A new line.",
+    ]
+    assert [s.number for s in w.source.sentences.all()] == [1, 2, 3]
+
+
+def test_editing_a_source_keeps_context_notes_with_their_sentences(w):
+    w.source.sentences.filter(number=3).update(context_note="background")
+    source = Source.objects.get(pk=w.source.pk)
+    source.text = "A first sentence. " + TEXT
+    source.save()
+    sentences = list(source.sentences.all())
+    assert [s.text for s in sentences][0] == "A first sentence."
+    assert {s.text: s.context_note for s in sentences}["A new line."] == "background"
+    assert [s.number for s in sentences] == [1, 2, 3, 4]
+
+
+def test_a_source_edit_that_drops_a_quoted_passage_is_reported(w):
+    _citation(w).save()
+    source = Source.objects.get(pk=w.source.pk)
+    source.text = "Something else entirely."
+    with pytest.raises(ValidationError) as caught:
+        source.full_clean()
+    assert "drops passages that records quote" in caught.value.message_dict["text"][0]
+
+
+def test_sync_sentences_is_idempotent(w):
+    before = list(w.source.sentences.values_list("number", "start", "end", "context_note"))
+    sync_sentences(w.source)
+    after = list(w.source.sentences.values_list("number", "start", "end", "context_note"))
+    assert before == after
+
+
+@pytest.mark.parametrize(
+    ("text", "sentences"),
+    [
+        ("One. Two.", ["One.", "Two."]),
+        ("On Dec. 28 it ended. Then more.", ["On Dec. 28 it ended.", "Then more."]),
+        ('He said "no." Then left.', ['He said "no."', "Then left."]),
+        ("A line without an end\nNext line.", ["A line without an end", "Next line."]),
+        ("It cost 8 1/2 years. Really?", ["It cost 8 1/2 years.", "Really?"]),
+        ("", []),
+    ],
+)
+def test_split_sentences(text, sentences):
+    assert [text[a:b] for a, b in split_sentences(text)] == sentences
