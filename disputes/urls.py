@@ -14,11 +14,27 @@ permalink_patterns = [
     path("sources/<int:pk>/<slug:slug>/", views.source_detail, name="source"),
 ]
 
+# The permalink without its slug (as typed, or cut short in a chat) leads to the full one.
+short_patterns = [
+    path(f"{prefix}/<int:pk>/", views.short_permalink, {"kind": kind}, name=f"{kind}-short")
+    for prefix, kind in [
+        ("disputes", "dispute"),
+        ("events", "event"),
+        ("links", "link"),
+        ("people", "person"),
+        ("cases", "case"),
+        ("detentions", "detention"),
+        ("countries", "country"),
+        ("sources", "source"),
+    ]
+]
+
 public_patterns = [
     path("", views.home, name="home"),
     path("search/", views.search, name="search"),
     path("healthz", views.healthz, name="healthz"),
     *permalink_patterns,
+    *short_patterns,
 ]
 
 urlpatterns = [

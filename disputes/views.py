@@ -2,15 +2,67 @@
 
 Every permalink carries the primary key; the slug is for humans. A stale or wrong slug
 answers with a permanent redirect to the canonical URL, so links survive a rename.
+
+Pages that htmx updates in place (dispute, event, search) come from one template each: the
+full page for ordinary requests, one of its partials for htmx. A history-restore request
+(the back button after the cache was evicted) gets the full page, and every such response
+says `Vary: HX-Request` so that no cache hands a fragment to a fresh tab.
 """
 
+from __future__ import annotations
+
+import math
+from bisect import bisect_right
+from collections import defaultdict
+from urllib.parse import urlencode, urlsplit
+
+from django.contrib.contenttypes.models import ContentType
 from django.db import connection
+from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
 from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
+from django.urls import Resolver404, resolve
+from django.utils.cache import patch_vary_headers
+from django.utils.text import Truncator
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from .models import Case, Country, Detention, Dispute, Event, Person, RetaliationLink, Source
+from . import chain
+from . import search as search_module
+from .models import (
+    Case,
+    Citation,
+    Claim,
+    Country,
+    Detention,
+    Dispute,
+    Event,
+    Person,
+    PersonRelation,
+    RetaliationLink,
+    Role,
+    Sentence,
+    Source,
+)
+
+LADDER_WINDOW = 50
+LIST_LIMIT = 50
+VARY = ["HX-Request", "HX-History-Restore-Request"]
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def _wants_fragment(request) -> bool:
+    return bool(request.htmx) and not request.htmx.history_restore_request
+
+
+def _respond(request, template: str, partial: str, context: dict):
+    """The full page, or its partial for an htmx swap; cacheable only per HX-Request."""
+    name = f"{template}#{partial}" if _wants_fragment(request) else template
+    response = render(request, name, context)
+    patch_vary_headers(response, VARY)
+    return response
 
 
 def _get_or_redirect(queryset, pk, slug):
@@ -24,62 +76,492 @@ def _get_or_redirect(queryset, pk, slug):
     return obj, None
 
 
-def _detail(request, queryset, pk, slug, template):
-    obj, redirect = _get_or_redirect(queryset, pk, slug)
-    if redirect:
-        return redirect
-    return render(request, template, {"object": obj})
+def _meta(request, obj, description: str, kind: str = "article", title: str = "", url=None):
+    """What a shared link previews: title, description, canonical URL (absolute)."""
+    return {
+        "title": title or str(obj),
+        "description": Truncator(" ".join(description.split())).chars(200),
+        "url": request.build_absolute_uri(url or obj.get_absolute_url()),
+        "type": kind,
+    }
+
+
+def with_sentence(queryset):
+    """Citations annotated with the number of the sentence their quote starts in."""
+    number = Sentence.objects.filter(
+        source_id=OuterRef("source_id"), start__lte=OuterRef("start"), end__gt=OuterRef("start")
+    ).values("number")[:1]
+    return queryset.select_related("source").annotate(sentence_number=Subquery(number))
+
+
+def _citations():
+    return Prefetch("citations", queryset=with_sentence(Citation.objects.all()))
+
+
+def _event_queryset():
+    return Event.objects.select_related(
+        "dispute", "actor", "case", "detention__person", "detention__holding_country"
+    ).prefetch_related(Prefetch("people", queryset=Person.objects.order_by("name")), _citations())
+
+
+def _heading_level(request) -> int:
+    """The step panel is the page's h1 on an event page and an h2 inside a dispute page; an
+    htmx swap keeps the level of the page it lands in."""
+    if not _wants_fragment(request) or not request.htmx.current_url:
+        return 1
+    try:
+        match = resolve(urlsplit(request.htmx.current_url).path)
+    except Resolver404:
+        return 1
+    return 2 if match.url_name == "dispute" else 1
+
+
+def _int(value, default: int) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+# --- pages ---------------------------------------------------------------------------------
 
 
 @require_safe
 def home(request):
-    disputes = Dispute.objects.prefetch_related("countries")
-    return render(request, "disputes/home.html", {"disputes": disputes})
+    disputes = Dispute.objects.prefetch_related("countries").annotate(
+        event_count=Count("events", distinct=True)
+    )
+    meta = {
+        "title": "Disputes",
+        "description": "Tit-for-tat disputes between states, step by step, every claim "
+        "traced to the sentence that supports it.",
+        "url": request.build_absolute_uri(request.path),
+        "type": "website",
+    }
+    return render(request, "disputes/home.html", {"disputes": disputes, "meta": meta})
+
+
+def _lanes(countries):
+    """Two lanes: the first country on the left, every other on the right."""
+    lane_of = {c.pk: ("a" if i == 0 else "b") for i, c in enumerate(countries)}
+    names = {
+        "a": countries[0].name if countries else "",
+        "b": " / ".join(c.name for c in countries[1:]),
+    }
+    return lane_of, names
+
+
+def _ladder(dispute, countries, page: int):
+    """One window of the dispute in time order, with the links drawn between its steps."""
+    total = dispute.events.count()
+    pages = max(1, math.ceil(total / LADDER_WINDOW))
+    page = min(max(page, 1), pages)
+    offset = (page - 1) * LADDER_WINDOW
+    window = list(
+        Event.objects.filter(dispute=dispute)
+        .in_time_order()
+        .select_related("actor")[offset : offset + LADDER_WINDOW]
+    )
+    row_of = {event.pk: i + 1 for i, event in enumerate(window)}
+    links = list(
+        RetaliationLink.objects.filter(
+            Q(response_id__in=list(row_of)) | Q(cause_id__in=list(row_of))
+        )
+        .select_related("cause__actor", "response__actor")
+        .order_by("pk")
+    )
+    lane_of, lane_names = _lanes(countries)
+    incoming, outgoing = defaultdict(list), defaultdict(list)
+    for link in links:
+        if link.response_id in row_of:
+            incoming[link.response_id].append(link)
+        if link.cause_id in row_of:
+            outgoing[link.cause_id].append(link)
+    rows = [
+        {
+            "event": event,
+            "row": row_of[event.pk],
+            "lane": lane_of.get(event.actor_id, "b"),
+            "incoming": incoming[event.pk],
+            "outgoing_later": [x for x in outgoing[event.pk] if x.response_id not in row_of],
+        }
+        for event in window
+    ]
+    return {
+        "rows": rows,
+        "connectors": _connectors(links, row_of, lane_of, len(window)),
+        "lane_names": lane_names,
+        "page": page,
+        "pages": pages,
+        "total": total,
+        "first_number": offset + 1,
+        "last_number": offset + len(window),
+        "previous_page": page - 1 if page > 1 else None,
+        "next_page": page + 1 if page < pages else None,
+    }
+
+
+TRACKS = 4
+
+
+def _connectors(links, row_of, lane_of, rows: int):
+    """Where each link's line runs in the ladder's spine: from its cause's row to its
+    response's row, in one of a few parallel tracks so that lines do not overlap. A link
+    that enters or leaves the window is drawn from its edge. Lines that find no free track
+    are left out of the drawing; every link is still written out in the cards and the text."""
+    spans = []
+    for link in links:
+        start = row_of.get(link.cause_id, 0)
+        end = row_of.get(link.response_id, rows + 1)
+        if start >= end or (start == 0 and end == rows + 1):
+            continue
+        spans.append((start, end, link))
+    spans.sort(key=lambda s: (s[0], s[1]))
+    track_free_from = [0] * TRACKS
+    drawn = []
+    for start, end, link in spans:
+        for track in range(TRACKS):
+            if track_free_from[track] <= start:
+                track_free_from[track] = end
+                drawn.append(
+                    {
+                        "link": link,
+                        "track": track,
+                        "start": max(start, 1),
+                        "end": min(end, rows + 1),
+                        "from_lane": lane_of.get(link.cause.actor_id, "b") if start else "",
+                        "to_lane": lane_of.get(link.response.actor_id, "b") if end <= rows else "",
+                    }
+                )
+                break
+    return drawn
 
 
 @require_safe
 def dispute_detail(request, pk, slug):
-    return _detail(request, Dispute.objects.all(), pk, slug, "disputes/object.html")
+    dispute, redirect = _get_or_redirect(Dispute.objects.prefetch_related("sources"), pk, slug)
+    if redirect:
+        return redirect
+    countries = list(dispute.countries.order_by("name"))
+    page = _int(request.GET.get("page"), 1)
+    ladder = _ladder(dispute, countries, page)
+    url = dispute.get_absolute_url()
+    if ladder["page"] > 1:
+        url += f"?page={ladder['page']}"
+    context = {
+        "dispute": dispute,
+        "countries": countries,
+        "ladder": ladder,
+        "meta": _meta(
+            request,
+            dispute,
+            dispute.summary
+            or f"{ladder['total']} steps between " + " and ".join(c.name for c in countries),
+            url=url,
+        ),
+    }
+    first = ladder["rows"][0]["event"] if ladder["rows"] else None
+    if first is not None:
+        context["step"] = chain.step(_event_queryset().get(pk=first.pk))
+        context["heading_level"] = 2
+    return _respond(request, "disputes/dispute.html", "ladder-fragment", context)
 
 
 @require_safe
 def event_detail(request, pk, slug):
-    return _detail(request, Event.objects.all(), pk, slug, "disputes/object.html")
+    event, redirect = _get_or_redirect(_event_queryset(), pk, slug)
+    if redirect:
+        return redirect
+    description = f"{event.date} · {event.actor}: {event.summary or event.title}"
+    context = {
+        "step": chain.step(event),
+        "heading_level": _heading_level(request),
+        "meta": _meta(request, event, description, title=f"{event.title} ({event.date})"),
+    }
+    return _respond(request, "disputes/event.html", "fragment", context)
 
 
 @require_safe
 def link_detail(request, pk, slug):
-    return _detail(request, RetaliationLink.objects.all(), pk, slug, "disputes/object.html")
+    queryset = RetaliationLink.objects.select_related(
+        "cause__actor", "response__actor", "cause__dispute"
+    ).prefetch_related(
+        _citations(),
+        Prefetch(
+            "claims",
+            queryset=Claim.objects.select_related(
+                "claimant_person", "claimant_country"
+            ).prefetch_related(_citations()),
+        ),
+    )
+    link, redirect = _get_or_redirect(queryset, pk, slug)
+    if redirect:
+        return redirect
+    description = (
+        f"Did “{link.cause}” provoke “{link.response}”? Evidence: "
+        f"{link.get_evidence_display()}. {link.summary}"
+    )
+    context = {"link": link, "meta": _meta(request, link, description)}
+    return render(request, "disputes/link.html", context)
 
 
 @require_safe
 def person_detail(request, pk, slug):
-    return _detail(request, Person.objects.all(), pk, slug, "disputes/object.html")
+    queryset = Person.objects.prefetch_related(
+        "citizenships",
+        _citations(),
+        Prefetch(
+            "roles",
+            queryset=Role.objects.select_related("country").prefetch_related(_citations()),
+        ),
+        Prefetch("relations_from", queryset=PersonRelation.objects.select_related("other")),
+        Prefetch("relations_to", queryset=PersonRelation.objects.select_related("person")),
+    )
+    person, redirect = _get_or_redirect(queryset, pk, slug)
+    if redirect:
+        return redirect
+    context = {
+        "person": person,
+        "events": list(
+            person.events.in_time_order().select_related("actor", "dispute")[:LIST_LIMIT]
+        ),
+        "cases": list(person.cases.select_related("prosecuting_country")[:LIST_LIMIT]),
+        "detentions": list(
+            person.detentions.select_related("holding_country", "person")[:LIST_LIMIT]
+        ),
+        "meta": _meta(request, person, f"{person}: {person.description}", kind="profile"),
+    }
+    return render(request, "disputes/person.html", context)
 
 
 @require_safe
 def case_detail(request, pk, slug):
-    return _detail(request, Case.objects.all(), pk, slug, "disputes/object.html")
+    queryset = Case.objects.select_related("prosecuting_country", "dispute").prefetch_related(
+        "defendants", _citations()
+    )
+    case, redirect = _get_or_redirect(queryset, pk, slug)
+    if redirect:
+        return redirect
+    parts = [case.charges, case.sentence, case.get_outcome_display()]
+    context = {
+        "case": case,
+        "events": list(case.events.in_time_order().select_related("actor")[:LIST_LIMIT]),
+        "detentions": list(
+            case.detentions.select_related("person", "holding_country")[:LIST_LIMIT]
+        ),
+        "meta": _meta(
+            request,
+            case,
+            f"{case.title}, prosecuted by {case.prosecuting_country}: "
+            + "; ".join(p for p in parts if p),
+        ),
+    }
+    return render(request, "disputes/case.html", context)
 
 
 @require_safe
 def detention_detail(request, pk, slug):
-    return _detail(request, Detention.objects.all(), pk, slug, "disputes/object.html")
+    queryset = Detention.objects.select_related(
+        "person", "holding_country", "case", "dispute"
+    ).prefetch_related(_citations())
+    detention, redirect = _get_or_redirect(queryset, pk, slug)
+    if redirect:
+        return redirect
+    context = {
+        "detention": detention,
+        "events": list(detention.events.in_time_order().select_related("actor")[:LIST_LIMIT]),
+        "meta": _meta(
+            request,
+            detention,
+            f"{detention}, from {detention.start} "
+            f"({detention.get_ending_display()}). {detention.place}",
+        ),
+    }
+    return render(request, "disputes/detention.html", context)
 
 
 @require_safe
 def country_detail(request, pk, slug):
-    return _detail(request, Country.objects.all(), pk, slug, "disputes/object.html")
+    country, redirect = _get_or_redirect(
+        Country.objects.prefetch_related("disputes", _citations()), pk, slug
+    )
+    if redirect:
+        return redirect
+    context = {
+        "country": country,
+        "events": list(
+            country.events.in_time_order().select_related("dispute", "actor")[:LIST_LIMIT]
+        ),
+        "cases": list(country.cases.all()[:LIST_LIMIT]),
+        "citizens": list(country.citizens.all()[:LIST_LIMIT]),
+        "meta": _meta(request, country, f"{country.name} ({country.code}) in the record"),
+    }
+    return render(request, "disputes/country.html", context)
+
+
+# Records without a page of their own link to the page that shows them.
+_SHOWN_ON = {Role: "person", PersonRelation: "person", Claim: "link"}
+
+
+def _citing_records(citations):
+    """{citation id: (label, url)} for the records citing, a query per kind of record."""
+    by_type = defaultdict(set)
+    for citation in citations:
+        by_type[citation.content_type_id].add(citation.object_id)
+    records = {}
+    for type_id, ids in by_type.items():
+        model = ContentType.objects.get_for_id(type_id).model_class()
+        if model is None:
+            continue
+        queryset = model._default_manager.filter(pk__in=ids)
+        parent = _SHOWN_ON.get(model)
+        if model is Detention:
+            queryset = queryset.select_related("person", "holding_country")
+        elif model is RetaliationLink:
+            queryset = queryset.select_related("cause", "response")
+        elif model is PersonRelation:
+            queryset = queryset.select_related("person", "other")
+        elif parent:
+            queryset = queryset.select_related(parent)
+        for record in queryset:
+            target = getattr(record, parent) if parent else record
+            url = target.get_absolute_url() if hasattr(target, "get_absolute_url") else ""
+            label = model._meta.verbose_name.capitalize()
+            records[(type_id, record.pk)] = (f"{label}: {record}", url)
+    return {
+        c.pk: records[(c.content_type_id, c.object_id)]
+        for c in citations
+        if (c.content_type_id, c.object_id) in records
+    }
+
+
+def _source_paragraphs(source, sentences, citations, citing):
+    """The source's text as paragraphs of sentences, each sentence with the records citing it;
+    text between sentences that no sentence covers is shown as it is."""
+    cites_by_sentence = defaultdict(list)
+    starts = [sentence.start for sentence in sentences]
+    for citation in citations:
+        if citation.pk not in citing:
+            continue
+        end = citation.start + len(citation.quote)
+        i = max(bisect_right(starts, citation.start) - 1, 0)
+        while i < len(sentences) and sentences[i].start < end:
+            sentence = sentences[i]
+            if (
+                citation.start < sentence.end
+                and citing[citation.pk] not in cites_by_sentence[sentence.pk]
+            ):
+                cites_by_sentence[sentence.pk].append(citing[citation.pk])
+            i += 1
+    text = source.text
+    paragraphs, current, at = [], [], 0
+
+    def add_gap(gap):
+        nonlocal current
+        pieces = gap.split("\n")
+        for i, piece in enumerate(pieces):
+            if i:
+                if current:
+                    paragraphs.append(current)
+                current = []
+            if piece.strip():
+                current.append({"text": piece, "sentence": None})
+
+    for sentence in sentences:
+        if sentence.start > at:
+            add_gap(text[at : sentence.start])
+        current.append(
+            {
+                "text": text[sentence.start : sentence.end],
+                "sentence": sentence,
+                "citing": cites_by_sentence[sentence.pk],
+            }
+        )
+        at = max(at, sentence.end)
+    add_gap(text[at:])
+    if current:
+        paragraphs.append(current)
+    return paragraphs
 
 
 @require_safe
 def source_detail(request, pk, slug):
-    return _detail(request, Source.objects.all(), pk, slug, "disputes/object.html")
+    source, redirect = _get_or_redirect(Source.objects.all(), pk, slug)
+    if redirect:
+        return redirect
+    sentences = list(source.sentences.order_by("start"))
+    citations = list(source.citations.order_by("start", "pk"))
+    citing = _citing_records(citations)
+    cited_by = sorted(set(citing.values()))
+    context = {
+        "source": source,
+        "paragraphs": _source_paragraphs(source, sentences, citations, citing),
+        "cited_by": cited_by,
+        "has_sentences": bool(sentences),
+        "meta": _meta(
+            request,
+            source,
+            f"{source.publisher}: {source.title}. The text, sentence by sentence, "
+            "with what each sentence supports.",
+        ),
+    }
+    return render(request, "disputes/source.html", context)
+
+
+_KIND_ROUTES = {
+    "dispute": Dispute,
+    "event": Event,
+    "link": RetaliationLink,
+    "person": Person,
+    "case": Case,
+    "detention": Detention,
+    "country": Country,
+    "source": Source,
+}
+
+
+@require_safe
+def short_permalink(request, kind, pk):
+    """/events/7/ and the like: the permalink without its slug leads to the full one."""
+    model = _KIND_ROUTES[kind]
+    obj = get_object_or_404(model._default_manager.all(), pk=pk)
+    return HttpResponsePermanentRedirect(obj.get_absolute_url())
 
 
 @require_safe
 def search(request):
-    return render(request, "disputes/object.html", {"object": None})
+    raw = request.GET.get("q", "")
+    outcome = search_module.search(raw)
+    for _kind, hits in outcome.groups:
+        for hit in hits:
+            hit.excerpt = _excerpt(hit, outcome.query)
+    url = request.path + (f"?{urlencode({'q': outcome.query})}" if outcome.query else "")
+    context = {
+        "query": outcome.query,
+        "outcome": outcome,
+        "database": connection.vendor,
+        "meta": {
+            "title": f"Search: {outcome.query}" if outcome.query else "Search",
+            "description": "Search the record: events, people, cases, detentions and sources.",
+            "url": request.build_absolute_uri(url),
+            "type": "website",
+        },
+    }
+    return _respond(request, "disputes/search.html", "results-fragment", context)
+
+
+def _excerpt(hit, query):
+    if isinstance(hit, Source):
+        return search_module.excerpt(hit.text, query)
+    if isinstance(hit, Event):
+        return search_module.excerpt(hit.summary, query)
+    if isinstance(hit, Person):
+        return hit.description if hit.named else ""
+    if isinstance(hit, Case):
+        return "; ".join(p for p in (hit.charges, hit.sentence, hit.court) if p)
+    if isinstance(hit, Detention):
+        return hit.place
+    return ""
 
 
 @never_cache
@@ -96,7 +578,11 @@ def healthz(request):
 
 
 def page_not_found(request, exception):
-    return render(request, "404.html", {"message": str(exception) if exception else ""}, status=404)
+    message = ""
+    if exception and isinstance(getattr(exception, "args", None), tuple) and exception.args:
+        first = exception.args[0]
+        message = first if isinstance(first, str) else ""
+    return render(request, "404.html", {"message": message}, status=404)
 
 
 def server_error(request):

@@ -1,14 +1,60 @@
-// Site behaviour on top of htmx: tell readers when a request fails, since htmx
-// otherwise drops 4xx/5xx responses silently.
-document.addEventListener("htmx:responseError", (event) => {
+// Site behaviour on top of htmx. No inline scripts anywhere: a strict Content-Security-Policy
+// is planned, so everything the pages need lives in this file.
+
+function announce(text) {
   const live = document.getElementById("live");
-  if (live) {
-    live.textContent = `Could not load that (error ${event.detail.xhr.status}). Opening the full page instead.`;
-  }
+  if (!live || !text) return;
+  // Clearing first makes screen readers announce a message even when it repeats.
+  live.textContent = "";
+  window.setTimeout(() => {
+    live.textContent = text;
+  }, 50);
+}
+
+// htmx otherwise drops 4xx/5xx responses silently: say so, then open the full page, which
+// shows the site's own error page.
+document.addEventListener("htmx:responseError", (event) => {
+  announce(`Could not load that (error ${event.detail.xhr.status}). Opening the full page instead.`);
   const path = event.detail.pathInfo && event.detail.pathInfo.requestPath;
   if (path) window.location.assign(path);
 });
 document.addEventListener("htmx:sendError", () => {
-  const live = document.getElementById("live");
-  if (live) live.textContent = "The server could not be reached. Check your connection and try again.";
+  announce("The server could not be reached. Check your connection and try again.");
+});
+
+// After a swap, keyboard and screen-reader users land where the new content starts: focus
+// moves to its heading (tabindex="-1", marked data-focus-on-swap) and the live region says
+// what changed. Content that only updates beside the reader (search results while typing)
+// carries data-announce without data-focus-on-swap, so focus stays in the search box.
+function settle(root) {
+  if (!root || root === document.body || !root.querySelector) return;
+  const heading = root.matches("[data-focus-on-swap]")
+    ? root
+    : root.querySelector("[data-focus-on-swap]");
+  if (heading) {
+    heading.focus({ preventScroll: true });
+    heading.scrollIntoView({ block: "start", behavior: "auto" });
+    announce(heading.dataset.announce || heading.textContent.trim());
+    return;
+  }
+  const message = root.matches("[data-announce]") ? root : root.querySelector("[data-announce]");
+  if (message) announce(message.dataset.announce);
+}
+
+document.addEventListener("htmx:afterSettle", (event) => {
+  if (event.detail.requestConfig && event.detail.requestConfig.verb === "get") {
+    const target = event.detail.target;
+    // An outerHTML swap replaces the target: look the new element up by its id.
+    const fresh = target && target.id ? document.getElementById(target.id) : target;
+    settle(fresh && fresh.isConnected ? fresh : event.detail.elt);
+  }
+});
+
+// Back and forward restore the page from htmx's history; point focus at the restored step.
+document.addEventListener("htmx:historyRestore", () => {
+  const heading = document.querySelector("#step [data-focus-on-swap]");
+  if (heading) {
+    heading.focus({ preventScroll: true });
+    announce(heading.dataset.announce || heading.textContent.trim());
+  }
 });

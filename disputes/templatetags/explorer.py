@@ -1,0 +1,85 @@
+"""Presentation helpers for the explorer's templates: dates, durations, evidence, quotes."""
+
+from django import template
+from django.conf import settings
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+
+from disputes import dates
+from disputes.models import RetaliationLink
+
+register = template.Library()
+
+EVIDENCE_LINE = {
+    RetaliationLink.Evidence.STATED: "solid",
+    RetaliationLink.Evidence.CONFIRMED: "solid",
+    RetaliationLink.Evidence.IMPLIED: "dashed",
+    RetaliationLink.Evidence.SPECULATED: "dashed",
+    RetaliationLink.Evidence.DENIED: "struck",
+}
+
+
+@register.simple_tag
+def site_name() -> str:
+    return getattr(settings, "SITE_NAME", "Dispute Explorer")
+
+
+@register.filter
+def fuzzy(value, short=False) -> str:
+    """A fuzzy date as a <time> element at its own precision, with any inference spelled out
+    as visible text: a tooltip or footnote is not enough for touch and screen-reader users.
+    `|fuzzy:"short"` (for compact lists) names the inferred part and leaves the reason to the
+    step's own page."""
+    if not isinstance(value, dates.FuzzyDate):
+        return ""
+    if not value.known:
+        return mark_safe('<span class="date unknown">date not given in the source</span>')
+    reason = ""
+    if value.inferred:
+        part = value.inferred_part()
+        note = value.inferred.split(":", 1)[1].strip() if ":" in value.inferred else value.inferred
+        if short:
+            reason = format_html(' <span class="inferred">({} inferred)</span>', part)
+        elif note and note.lower() != part:
+            reason = format_html(' <span class="inferred">({} inferred: {})</span>', part, note)
+        else:
+            reason = format_html(' <span class="inferred">({} inferred)</span>', part)
+    return format_html(
+        '<time datetime="{}">{}</time>{}', value.iso(), value.display(), reason or ""
+    )
+
+
+@register.filter
+def plain_date(value) -> str:
+    """The date as plain text (for titles and descriptions): "28 Dec 2011 (year inferred)"."""
+    return str(value) if isinstance(value, dates.FuzzyDate) else ""
+
+
+@register.filter
+def took(link) -> str:
+    """How long the response came after its cause, as precisely as both dates allow."""
+    return dates.elapsed(link.cause.date, link.response.date)
+
+
+@register.filter
+def line_style(evidence: str) -> str:
+    return EVIDENCE_LINE.get(evidence, "dashed")
+
+
+@register.filter
+def evidence_label(evidence: str) -> str:
+    try:
+        return RetaliationLink.Evidence(evidence).label
+    except ValueError:
+        return evidence
+
+
+@register.inclusion_tag("disputes/_quote.html")
+def quote(citation):
+    """A citation as a blockquote whose <cite> links to the exact sentence of its source."""
+    number = getattr(citation, "sentence_number", None)
+    url = citation.source.get_absolute_url()
+    return {
+        "citation": citation,
+        "url": f"{url}#s{number}" if number else url,
+    }
