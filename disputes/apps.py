@@ -1,7 +1,45 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+EDITORS_GROUP = "editors"
 
 
 class DisputesConfig(AppConfig):
     name = "disputes"
     verbose_name = "Dispute record"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        post_migrate.connect(grant_editors, sender=self, dispatch_uid="disputes.grant_editors")
+
+
+def grant_editors(app_config, using="default", **kwargs):
+    """Keep the "editors" group holding exactly the rights to keep the record.
+
+    Editors add, change, delete and view every model of the record, and view the edit
+    history of each (the historical models). They get nothing of django.contrib.auth, so
+    they cannot create users, change groups or grant themselves permissions. Running on
+    every migrate keeps the group right when a model is added later.
+    """
+    from django.contrib.auth.management import create_permissions
+    from django.contrib.auth.models import Group, Permission
+
+    # Permissions for a model are created by auth's own post_migrate handler; make sure
+    # they exist whatever order the handlers run in.
+    create_permissions(app_config, verbosity=0, using=using)
+
+    wanted = []
+    for model in app_config.get_models():
+        actions = ("view",) if is_history_model(model) else ("add", "change", "delete", "view")
+        wanted += [f"{action}_{model._meta.model_name}" for action in actions]
+    permissions = Permission.objects.using(using).filter(
+        content_type__app_label=app_config.label, codename__in=wanted
+    )
+    group, _ = Group.objects.using(using).get_or_create(name=EDITORS_GROUP)
+    group.permissions.set(permissions)
+
+
+def is_history_model(model) -> bool:
+    """django-simple-history's historical models (and their m2m tables) point at the
+    model they record through `instance_type`."""
+    return hasattr(model, "instance_type")

@@ -1,0 +1,796 @@
+"""The admin: the editors' tool for keeping the record right.
+
+Every model of the record is here, with its edit history (django-simple-history: who changed
+what and when, and a revert to any earlier version). The rules of the domain live on the
+models and in the database; the forms below only add the checks a form must make itself
+because the model cannot see the whole edit (quotes added inline, an event's date against
+the links that join it). Change lists fetch what `__str__` and the columns need up front, so
+a page costs the same number of queries whatever its length.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.contenttypes.admin import BaseGenericInlineFormSet, GenericTabularInline
+from django.contrib.contenttypes.models import ContentType
+from django.contrib.contenttypes.prefetch import GenericPrefetch
+from django.db import IntegrityError, models
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Subquery
+from django.db.models.functions import Coalesce, Length
+from django.forms.models import BaseInlineFormSet
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils.html import format_html
+from simple_history.admin import SimpleHistoryAdmin
+
+from .dates import FuzzyDate
+from .models import (
+    Case,
+    Citation,
+    Claim,
+    Country,
+    Detention,
+    Dispute,
+    Event,
+    Person,
+    PersonRelation,
+    RetaliationLink,
+    Role,
+    Sentence,
+    Source,
+)
+
+admin.site.site_header = "Dispute explorer: the record"
+admin.site.site_title = "Dispute explorer admin"
+admin.site.index_title = "Keep the record"
+
+# What each model's __str__ reads from other tables, so that lists fetch it in one go.
+STR_RELATED = {
+    Role: ["person"],
+    PersonRelation: ["person", "other"],
+    Detention: ["person", "holding_country"],
+    RetaliationLink: ["cause", "response"],
+    Sentence: ["source"],
+}
+
+# Models that carry quotes (a `citations` generic relation).
+CITED_MODELS = [Country, Dispute, Person, Role, PersonRelation, Case, Event, Detention]
+CITED_MODELS += [RetaliationLink, Claim]
+
+
+def str_ready(model):
+    """A queryset of `model` that can print its rows without further queries."""
+    return model._default_manager.select_related(*STR_RELATED.get(model, []))
+
+
+def count_of(model, field: str):
+    """The number of `model` rows whose `field` points at the outer row, as a subquery:
+    unlike Count() over a join it neither multiplies rows nor needs GROUP BY."""
+    rows = (
+        model._default_manager.filter(**{field: OuterRef("pk")})
+        .order_by()
+        .values(field)
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
+
+
+def public_url(obj) -> str | None:
+    """The public permalink that shows `obj`: its own, or that of the record it belongs to."""
+    if obj is None:
+        return None
+    if hasattr(obj, "get_absolute_url"):
+        return obj.get_absolute_url()
+    if isinstance(obj, Sentence):
+        return f"{obj.source.get_absolute_url()}#{obj.anchor}"
+    owner = {Claim: "link", Role: "person", PersonRelation: "person", Citation: "record"}
+    if type(obj) in owner:
+        return public_url(getattr(obj, owner[type(obj)]))
+    return None
+
+
+def admin_link(obj, text=None) -> str:
+    if obj is None:
+        return "-"
+    url = reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
+    return format_html('<a href="{}">{}</a>', url, text if text is not None else obj)
+
+
+def date_parts(prefix: str) -> tuple[str, str, str]:
+    return (f"{prefix}_year", f"{prefix}_month", f"{prefix}_day")
+
+
+def year_filter(prefix: str, label: str):
+    """A change-list filter on a fuzzy date's year: by decade when the record spans many
+    years, by year otherwise, plus the rows whose year is unknown."""
+    year = f"{prefix}_year"
+
+    class YearFilter(admin.SimpleListFilter):
+        title = label
+        parameter_name = f"{prefix}_in"
+
+        def lookups(self, request, model_admin):
+            years = sorted(
+                set(
+                    model_admin.model._default_manager.order_by()
+                    .filter(**{f"{year}__isnull": False})
+                    .values_list(year, flat=True)
+                    .distinct()
+                )
+            )
+            if len(years) > 12:
+                choices = [(f"{d}s", f"{d}s") for d in sorted({y // 10 * 10 for y in years})]
+            else:
+                choices = [(str(y), str(y)) for y in years]
+            return [*choices, ("unknown", "unknown")]
+
+        def queryset(self, request, queryset):
+            value = self.value()
+            if not value:
+                return queryset
+            if value == "unknown":
+                return queryset.filter(**{f"{year}__isnull": True})
+            try:
+                if value.endswith("s"):
+                    start = int(value[:-1])
+                    return queryset.filter(**{f"{year}__range": (start, start + 9)})
+                return queryset.filter(**{year: int(value)})
+            except ValueError:
+                return queryset.none()
+
+    YearFilter.__name__ = f"{prefix.title()}YearFilter"
+    return YearFilter
+
+
+def grouped_fieldsets(fields) -> list:
+    """One fieldset of the given fields, each fuzzy date's year, month and day on one line.
+
+    Built from the model's fields rather than listed by hand, so a field added to a model
+    shows up in its form without touching the admin.
+    """
+    fields = list(fields)
+    lines = []
+    for name in fields:
+        prefix = name.rsplit("_", 1)[0]
+        parts = date_parts(prefix)
+        if name in parts and all(part in fields for part in parts):
+            if name == parts[0]:
+                lines.append(parts)
+            continue
+        lines.append(name)
+    return [(None, {"fields": lines})]
+
+
+class DateFieldsMixin:
+    def get_fieldsets(self, request, obj=None):
+        if self.fieldsets:
+            return self.fieldsets
+        return grouped_fieldsets(self.get_fields(request, obj))
+
+
+# Inlines ------------------------------------------------------------------------------
+
+
+class CitationFormSet(BaseGenericInlineFormSet):
+    """Quotes added together must not cite the same passage twice: the database's unique
+    rule covers the quote's position, which is only known once each quote is found."""
+
+    def clean(self):
+        super().clean()
+        seen = {}
+        for form in self.forms:
+            if not form.has_changed() and form.instance.pk is None:
+                continue
+            if self.can_delete and self._should_delete_form(form):
+                continue
+            if form.errors or not form.cleaned_data:
+                continue
+            citation = form.instance
+            key = (citation.source_id, citation.start)
+            if key in seen:
+                form.add_error(
+                    "quote",
+                    "This record already cites a passage starting here: keep one quote "
+                    "and remove the other (lengthen or shorten it rather than adding a second).",
+                )
+            seen[key] = form
+
+
+class CitationInline(GenericTabularInline):
+    model = Citation
+    formset = CitationFormSet
+    fields = ["source", "quote"]
+    autocomplete_fields = ["source"]
+    extra = 1
+    verbose_name = "quote"
+    verbose_name_plural = "quotes: the sentences of a source that support this record"
+    formfield_overrides = {
+        models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 80})}
+    }
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("source")
+
+
+class SameDisputeFormSet(BaseInlineFormSet):
+    """Rows added under a case belong to the case's dispute."""
+
+    def _construct_form(self, i, **kwargs):
+        form = super()._construct_form(i, **kwargs)
+        if form.instance.pk is None and form.instance.dispute_id is None:
+            form.instance.dispute_id = self.instance.dispute_id
+        return form
+
+
+class ClaimInline(admin.TabularInline):
+    model = Claim
+    fields = ["stance", "claimant", "claimant_person", "claimant_country", "detail"]
+    autocomplete_fields = ["claimant_person", "claimant_country"]
+    extra = 1
+    show_change_link = True  # a claim's own quotes are kept on its page
+
+
+class EventForm(forms.ModelForm):
+    """An event's date and dispute must still suit the links that join it: the database
+    refuses a response dated before its cause, and a link across two disputes."""
+
+    # No Meta: the admin builds the form from the model's fields (all of them, or the
+    # inline's), and this class only adds the check.
+
+    def clean(self):
+        cleaned = super().clean()
+        event = self.instance
+        if event.pk is None:
+            return cleaned
+        date = FuzzyDate(*(cleaned.get(part) for part in date_parts("date")))
+        dispute = cleaned.get("dispute")
+        links = RetaliationLink.objects.select_related("cause", "response")
+        for link in links.filter(cause=event).exclude(response=event):
+            if link.response.date.certainly_before(date):
+                self.add_error(
+                    "date_year",
+                    f"“{link.response}” ({link.response.date}) is recorded as a response to "
+                    f"this event; dated {date}, this event would come after it. Correct the "
+                    "date here or on the response, or delete the link first.",
+                )
+            if dispute and link.response.dispute_id != dispute.pk:
+                self.add_error(
+                    "dispute",
+                    f"This event provoked “{link.response}”, which belongs to another dispute: "
+                    "delete that link before moving the event.",
+                )
+        for link in links.filter(response=event).exclude(cause=event):
+            if date.certainly_before(link.cause.date):
+                self.add_error(
+                    "date_year",
+                    f"This event is recorded as a response to “{link.cause}” "
+                    f"({link.cause.date}); dated {date}, it would come before its cause. "
+                    "Correct the date here or on the cause, or delete the link first.",
+                )
+            if dispute and link.cause.dispute_id != dispute.pk:
+                self.add_error(
+                    "dispute",
+                    f"This event responds to “{link.cause}”, which belongs to another dispute: "
+                    "delete that link before moving the event.",
+                )
+        return cleaned
+
+
+class EventInline(admin.TabularInline):
+    model = Event
+    form = EventForm
+    formset = SameDisputeFormSet
+    fields = ["kind", "title", "actor", *date_parts("date"), "date_inferred", "sequence"]
+    autocomplete_fields = ["actor"]
+    extra = 0
+    show_change_link = True
+
+
+class DetentionInline(admin.TabularInline):
+    model = Detention
+    formset = SameDisputeFormSet
+    fields = [
+        "person",
+        "group_description",
+        "group_size",
+        "holding_country",
+        *date_parts("start"),
+        *date_parts("end"),
+        "ending",
+    ]
+    autocomplete_fields = ["person", "holding_country"]
+    extra = 0
+    show_change_link = True
+
+
+class RoleInline(admin.TabularInline):
+    model = Role
+    fields = ["title", "country", "note"]
+    autocomplete_fields = ["country"]
+    extra = 0
+    show_change_link = True
+
+
+class RelationInline(admin.TabularInline):
+    model = PersonRelation
+    fk_name = "person"
+    fields = ["kind", "other", "detail"]
+    autocomplete_fields = ["other"]
+    extra = 0
+    show_change_link = True
+    verbose_name = "relation to another person"
+    verbose_name_plural = "relations to other people"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("other")
+
+
+class SentenceInline(admin.TabularInline):
+    """The source's sentences, fixed by its text; an editor marks those kept as context."""
+
+    model = Sentence
+    fields = ["number", "sentence_text", "context_note"]
+    readonly_fields = ["number", "sentence_text"]
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("source")
+
+    @admin.display(description="text")
+    def sentence_text(self, sentence):
+        return sentence.text
+
+
+# Model admins ---------------------------------------------------------------------------
+
+
+class RecordAdmin(DateFieldsMixin, SimpleHistoryAdmin):
+    """What every part of the record shares: history, the public page, safe saving."""
+
+    list_per_page = 50
+    list_select_related = ()
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+    def view_on_site(self, obj):
+        return public_url(obj)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related(*STR_RELATED.get(self.model, []))
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # The forms check every rule they can see; a rule the database still refuses
+        # (another editor's change in between, say) rolls the whole edit back, and the
+        # editor is told why instead of meeting an error page.
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except IntegrityError as exc:
+            reason = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
+            self.message_user(
+                request,
+                f"Nothing was saved: the database refused the change ({reason}). "
+                "Correct it and save again.",
+                messages.ERROR,
+            )
+            return HttpResponseRedirect(request.get_full_path())
+
+
+@admin.register(Country)
+class CountryAdmin(RecordAdmin):
+    list_display = ["name", "code", "demonym", "event_count"]
+    list_filter = ["disputes"]
+    search_fields = ["name", "code", "demonym"]
+    inlines = [CitationInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(n_events=count_of(Event, "actor"))
+
+    @admin.display(description="events as actor", ordering="n_events")
+    def event_count(self, country):
+        return country.n_events
+
+
+@admin.register(Source)
+class SourceAdmin(RecordAdmin):
+    list_display = ["title", "publisher", "published", "sentence_count", "citation_count"]
+    list_filter = ["disputes", "publisher"]
+    search_fields = ["title", "publisher", "url"]
+    inlines = [SentenceInline]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                n_sentences=count_of(Sentence, "source"),
+                n_citations=count_of(Citation, "source"),
+            )
+        )
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is Sentence and "text" in form.changed_data:
+            # Saving the new text has already cut it into new sentences; carry the notes
+            # edited in this same save over to the sentence with the same words.
+            formset.save(commit=False)  # records what changed, for the change message
+            old_text, source = form.initial.get("text", ""), form.instance
+            current = {source.text[s.start : s.end]: s for s in source.sentences.all()}
+            for sentence_form in formset.forms:
+                if not sentence_form.has_changed():
+                    continue
+                old = sentence_form.instance
+                match = current.get(old_text[old.start : old.end])
+                if match is not None:
+                    match.context_note = sentence_form.cleaned_data["context_note"]
+                    match.save(update_fields=["context_note"])
+            return
+        super().save_formset(request, form, formset, change)
+
+    @admin.display(description="sentences", ordering="n_sentences")
+    def sentence_count(self, source):
+        return source.n_sentences
+
+    @admin.display(description="quotes", ordering="n_citations")
+    def citation_count(self, source):
+        return source.n_citations
+
+
+class CoverageFilter(admin.SimpleListFilter):
+    """Every sentence of a source is cited by some record or marked as context; this
+    finds the ones that are neither."""
+
+    title = "coverage"
+    parameter_name = "coverage"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("cited", "cited by a record"),
+            ("context", "marked as context"),
+            ("neither", "neither cited nor context"),
+        ]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "cited":
+            return queryset.filter(cited=True)
+        if value == "context":
+            return queryset.exclude(context_note="")
+        if value == "neither":
+            return queryset.filter(cited=False, context_note="")
+        return queryset
+
+
+@admin.register(Sentence)
+class SentenceAdmin(admin.ModelAdmin):
+    """Sentences are cut from their source's text; an editor only says why one is context."""
+
+    list_display = ["__str__", "excerpt", "covered", "context_note"]
+    list_filter = ["source", CoverageFilter]
+    search_fields = ["source__title", "context_note"]
+    autocomplete_fields = ["source"]
+    readonly_fields = ["sentence_text"]
+
+    def view_on_site(self, obj):
+        return public_url(obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return self.readonly_fields
+        return [*self.readonly_fields, "source", "number", "start", "end"]
+
+    def get_queryset(self, request):
+        cited = (
+            Citation.objects.filter(source=OuterRef("source"), start__lt=OuterRef("end"))
+            .annotate(stop=F("start") + Length("quote"))
+            .filter(stop__gt=OuterRef("start"))
+        )
+        return super().get_queryset(request).select_related("source").annotate(cited=Exists(cited))
+
+    @admin.display(description="text")
+    def sentence_text(self, sentence):
+        return sentence.text if sentence.pk else ""
+
+    @admin.display(description="text")
+    def excerpt(self, sentence):
+        text = sentence.text
+        return text if len(text) <= 120 else f"{text[:117]}…"
+
+    @admin.display(description="cited", boolean=True, ordering="cited")
+    def covered(self, sentence):
+        return sentence.cited
+
+
+@admin.register(Dispute)
+class DisputeAdmin(RecordAdmin):
+    list_display = ["title", "country_list", "event_count", "link_count"]
+    list_filter = ["countries"]
+    search_fields = ["title", "summary"]
+    autocomplete_fields = ["countries", "sources"]
+    inlines = [CitationInline]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related("countries")
+            .annotate(
+                n_events=count_of(Event, "dispute"),
+                n_links=count_of(RetaliationLink, "cause__dispute"),
+            )
+        )
+
+    @admin.display(description="countries")
+    def country_list(self, dispute):
+        return ", ".join(country.name for country in dispute.countries.all())
+
+    @admin.display(description="events", ordering="n_events")
+    def event_count(self, dispute):
+        url = reverse("admin:disputes_event_changelist")
+        return format_html(
+            '<a href="{}?dispute__id__exact={}">{}</a>', url, dispute.pk, dispute.n_events
+        )
+
+    @admin.display(description="links", ordering="n_links")
+    def link_count(self, dispute):
+        url = reverse("admin:disputes_retaliationlink_changelist")
+        return format_html(
+            '<a href="{}?cause__dispute__id__exact={}">{}</a>', url, dispute.pk, dispute.n_links
+        )
+
+
+class PersonDisputeFilter(admin.SimpleListFilter):
+    """People in a dispute: named in its events, tried in its cases or held in it."""
+
+    title = "dispute"
+    parameter_name = "dispute"
+
+    def lookups(self, request, model_admin):
+        return [(str(d.pk), d.title) for d in Dispute.objects.only("pk", "title")]
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        try:
+            dispute = int(self.value())
+        except ValueError:
+            return queryset.none()
+        person = OuterRef("pk")
+        return queryset.filter(
+            Exists(Event.people.through.objects.filter(person=person, event__dispute=dispute))
+            | Exists(Case.defendants.through.objects.filter(person=person, case__dispute=dispute))
+            | Exists(Detention.objects.filter(person=person, dispute=dispute))
+        )
+
+
+@admin.register(Person)
+class PersonAdmin(RecordAdmin):
+    list_display = ["__str__", "description", "citizenship_list"]
+    list_filter = [PersonDisputeFilter, "citizenships"]
+    search_fields = ["name", "description"]
+    autocomplete_fields = ["citizenships"]
+    inlines = [RoleInline, RelationInline, CitationInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("citizenships")
+
+    @admin.display(description="citizenships")
+    def citizenship_list(self, person):
+        return ", ".join(country.code for country in person.citizenships.all()) or "-"
+
+
+@admin.register(Role)
+class RoleAdmin(RecordAdmin):
+    list_display = ["title", "person", "country"]
+    list_select_related = ["person", "country"]
+    list_filter = ["country"]
+    search_fields = ["title", "person__name", "person__description"]
+    autocomplete_fields = ["person", "country"]
+    inlines = [CitationInline]
+
+
+@admin.register(PersonRelation)
+class PersonRelationAdmin(RecordAdmin):
+    list_display = ["__str__", "kind", "detail"]
+    list_filter = ["kind"]
+    search_fields = ["person__name", "other__name", "detail"]
+    autocomplete_fields = ["person", "other"]
+    inlines = [CitationInline]
+
+
+@admin.register(Case)
+class CaseAdmin(RecordAdmin):
+    list_display = ["title", "dispute", "prosecuting_country", "outcome", "event_count"]
+    list_select_related = ["dispute", "prosecuting_country"]
+    list_filter = ["dispute", "prosecuting_country", "outcome"]
+    search_fields = ["title", "court", "charges", "defendants__name"]
+    autocomplete_fields = ["dispute", "prosecuting_country", "defendants"]
+    inlines = [EventInline, DetentionInline, CitationInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(n_events=count_of(Event, "case"))
+
+    @admin.display(description="events", ordering="n_events")
+    def event_count(self, case):
+        return case.n_events
+
+
+@admin.register(Event)
+class EventAdmin(RecordAdmin):
+    form = EventForm
+    list_display = ["title", "when", "kind", "actor", "dispute", "provoked_by", "provoked"]
+    list_select_related = ["actor", "dispute"]
+    list_filter = ["dispute", "actor", "kind", year_filter("date", "year")]
+    search_fields = ["title", "summary", "people__name"]
+    autocomplete_fields = ["dispute", "actor", "people", "case", "detention"]
+    inlines = [CitationInline]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                n_provoked=count_of(RetaliationLink, "cause"),
+                n_provoked_by=count_of(RetaliationLink, "response"),
+            )
+        )
+
+    @admin.display(description="date", ordering="date_key")
+    def when(self, event):
+        return str(event.date)
+
+    @admin.display(description="provoked by", ordering="n_provoked_by")
+    def provoked_by(self, event):
+        return self._links(event.n_provoked_by, "response", event)
+
+    @admin.display(description="provoked", ordering="n_provoked")
+    def provoked(self, event):
+        return self._links(event.n_provoked, "cause", event)
+
+    def _links(self, count, end, event):
+        if not count:
+            return 0
+        url = reverse("admin:disputes_retaliationlink_changelist")
+        return format_html('<a href="{}?{}__id__exact={}">{}</a>', url, end, event.pk, count)
+
+
+@admin.register(Detention)
+class DetentionAdmin(RecordAdmin):
+    list_display = ["__str__", "holding_country", "starts", "ends", "ending", "case", "dispute"]
+    list_select_related = ["person", "holding_country", "case", "dispute"]
+    list_filter = ["dispute", "holding_country", "ending", year_filter("start", "start year")]
+    search_fields = ["person__name", "person__description", "group_description", "place"]
+    autocomplete_fields = ["dispute", "person", "holding_country", "case"]
+    inlines = [CitationInline]
+
+    @admin.display(description="from", ordering="start_year")
+    def starts(self, detention):
+        return str(detention.start)
+
+    @admin.display(description="until", ordering="end_year")
+    def ends(self, detention):
+        return str(detention.end)
+
+
+@admin.register(RetaliationLink)
+class RetaliationLinkAdmin(RecordAdmin):
+    list_display = ["__str__", "lanes", "evidence", "cause_date", "response_date", "claim_count"]
+    list_select_related = ["cause__actor", "response__actor"]
+    list_filter = [
+        ("cause__dispute", admin.RelatedFieldListFilter),
+        "evidence",
+        ("cause__actor", admin.RelatedFieldListFilter),
+        ("response__actor", admin.RelatedFieldListFilter),
+    ]
+    search_fields = ["cause__title", "response__title", "summary", "claims__claimant"]
+    autocomplete_fields = ["cause", "response"]
+    inlines = [ClaimInline, CitationInline]
+    ordering = [F("cause__date_key").asc(nulls_last=True), "pk"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(n_claims=count_of(Claim, "link"))
+
+    @admin.display(description="lanes")
+    def lanes(self, link):
+        return f"{link.cause.actor.code} → {link.response.actor.code}"
+
+    @admin.display(description="cause dated", ordering="cause__date_key")
+    def cause_date(self, link):
+        return str(link.cause.date)
+
+    @admin.display(description="response dated", ordering="response__date_key")
+    def response_date(self, link):
+        return str(link.response.date)
+
+    @admin.display(description="claims", ordering="n_claims")
+    def claim_count(self, link):
+        return link.n_claims
+
+
+@admin.register(Claim)
+class ClaimAdmin(RecordAdmin):
+    list_display = ["__str__", "link", "stance", "claimant_country", "claimant_person"]
+    list_select_related = ["link__cause", "link__response", "claimant_country", "claimant_person"]
+    list_filter = [
+        ("link__cause__dispute", admin.RelatedFieldListFilter),
+        "stance",
+        "claimant_country",
+    ]
+    search_fields = ["claimant", "detail", "link__cause__title", "link__response__title"]
+    autocomplete_fields = ["link", "claimant_person", "claimant_country"]
+    inlines = [CitationInline]
+
+
+class CitationForm(forms.ModelForm):
+    """A quote edited on its own: it must point at a record that exists, and not cite a
+    passage that record already cites."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        types = ContentType.objects.get_for_models(*CITED_MODELS).values()
+        self.fields["content_type"].queryset = ContentType.objects.filter(
+            pk__in=[ct.pk for ct in types]
+        ).order_by("model")
+        self.fields["content_type"].label = "kind of record"
+        self.fields["object_id"].label = "record ID"
+
+    def clean(self):
+        cleaned = super().clean()
+        kind, object_id = cleaned.get("content_type"), cleaned.get("object_id")
+        if kind and object_id is not None:
+            model = kind.model_class()
+            if not model._default_manager.filter(pk=object_id).exists():
+                self.add_error(
+                    "object_id",
+                    f"There is no {model._meta.verbose_name} with ID {object_id}: "
+                    "check the ID on that record's page.",
+                )
+        return cleaned
+
+    def _post_clean(self):
+        super()._post_clean()  # Citation.clean finds where the quote starts
+        citation = self.instance
+        if self.errors or citation.start is None:
+            return
+        clash = Citation.objects.filter(
+            content_type=citation.content_type_id,
+            object_id=citation.object_id,
+            source=citation.source_id,
+            start=citation.start,
+        ).exclude(pk=citation.pk)
+        if clash.exists():
+            self.add_error(
+                "quote",
+                "This record already cites a passage starting here: edit that quote instead.",
+            )
+
+
+@admin.register(Citation)
+class CitationAdmin(RecordAdmin):
+    form = CitationForm
+    formfield_overrides = {
+        **RecordAdmin.formfield_overrides,
+        models.TextField: {"widget": forms.Textarea(attrs={"rows": 3, "cols": 80})},
+    }
+    list_display = ["__str__", "source", "kind", "cited_record"]
+    list_select_related = ["source", "content_type"]
+    list_filter = ["source", ("content_type", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["quote", "source__title"]
+    autocomplete_fields = ["source"]
+    readonly_fields = ["cited_record", "start"]
+
+    def get_queryset(self, request):
+        records = GenericPrefetch("record", [str_ready(model) for model in CITED_MODELS])
+        return super().get_queryset(request).prefetch_related(records)
+
+    @admin.display(description="kind of record", ordering="content_type__model")
+    def kind(self, citation):
+        return citation.content_type.name
+
+    @admin.display(description="record")
+    def cited_record(self, citation):
+        return admin_link(citation.record) if citation.pk else "-"
