@@ -2,10 +2,9 @@
 
 Every model of the record is here, with its edit history (django-simple-history: who changed
 what and when, and a revert to any earlier version). The rules of the domain live on the
-models and in the database; the forms below only add the checks a form must make itself
-because the model cannot see the whole edit (quotes added inline, an event's date against
-the links that join it). Change lists fetch what `__str__` and the columns need up front, so
-a page costs the same number of queries whatever its length.
+models and in the database; the forms below only add what a model cannot see from one row
+(several quotes added in one save). Change lists fetch what `__str__` and the columns need
+up front, so a page costs the same number of queries whatever its length.
 """
 
 from __future__ import annotations
@@ -24,7 +23,6 @@ from django.urls import reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
-from .dates import FuzzyDate
 from .models import (
     Case,
     Citation,
@@ -232,55 +230,8 @@ class ClaimInline(admin.TabularInline):
     show_change_link = True  # a claim's own quotes are kept on its page
 
 
-class EventForm(forms.ModelForm):
-    """An event's date and dispute must still suit the links that join it: the database
-    refuses a response dated before its cause, and a link across two disputes."""
-
-    # No Meta: the admin builds the form from the model's fields (all of them, or the
-    # inline's), and this class only adds the check.
-
-    def clean(self):
-        cleaned = super().clean()
-        event = self.instance
-        if event.pk is None:
-            return cleaned
-        date = FuzzyDate(*(cleaned.get(part) for part in date_parts("date")))
-        dispute = cleaned.get("dispute")
-        links = RetaliationLink.objects.select_related("cause", "response")
-        for link in links.filter(cause=event).exclude(response=event):
-            if link.response.date.certainly_before(date):
-                self.add_error(
-                    "date_year",
-                    f"“{link.response}” ({link.response.date}) is recorded as a response to "
-                    f"this event; dated {date}, this event would come after it. Correct the "
-                    "date here or on the response, or delete the link first.",
-                )
-            if dispute and link.response.dispute_id != dispute.pk:
-                self.add_error(
-                    "dispute",
-                    f"This event provoked “{link.response}”, which belongs to another dispute: "
-                    "delete that link before moving the event.",
-                )
-        for link in links.filter(response=event).exclude(cause=event):
-            if date.certainly_before(link.cause.date):
-                self.add_error(
-                    "date_year",
-                    f"This event is recorded as a response to “{link.cause}” "
-                    f"({link.cause.date}); dated {date}, it would come before its cause. "
-                    "Correct the date here or on the cause, or delete the link first.",
-                )
-            if dispute and link.cause.dispute_id != dispute.pk:
-                self.add_error(
-                    "dispute",
-                    f"This event responds to “{link.cause}”, which belongs to another dispute: "
-                    "delete that link before moving the event.",
-                )
-        return cleaned
-
-
 class EventInline(admin.TabularInline):
     model = Event
-    form = EventForm
     formset = SameDisputeFormSet
     fields = ["kind", "title", "actor", *date_parts("date"), "date_inferred", "sequence"]
     autocomplete_fields = ["actor"]
@@ -621,7 +572,6 @@ class CaseAdmin(RecordAdmin):
 
 @admin.register(Event)
 class EventAdmin(RecordAdmin):
-    form = EventForm
     list_display = ["title", "when", "kind", "actor", "dispute", "provoked_by", "provoked"]
     list_select_related = ["actor", "dispute"]
     list_filter = ["dispute", "actor", "kind", year_filter("date", "year")]
