@@ -83,14 +83,15 @@ def clean(raw: str) -> tuple[str, list[str]]:
     return text, notes
 
 
-def terms(text: str) -> list[str]:
-    """Words and "quoted phrases", ignoring unbalanced quotes and bare punctuation."""
+def terms(text: str, excluded: bool = False) -> list[str]:
+    """Words and "quoted phrases", ignoring unbalanced quotes and bare punctuation; with
+    excluded=True, the words the reader excluded ("-word", as in websearch syntax)."""
     found = []
     for phrase, word in _TERM.findall(text):
         term = (phrase or word).strip().strip("\"'")
-        if term.startswith("-"):  # websearch's "exclude"; a substring search cannot honour it
-            continue
-        if any(ch.isalnum() for ch in term):
+        negated = bool(word) and term.startswith("-")
+        term = term.lstrip("-").strip("\"'") if negated else term
+        if negated == excluded and any(ch.isalnum() for ch in term):
             found.append(term)
     return found[:MAX_TERMS]
 
@@ -112,10 +113,10 @@ def search(raw: str) -> Outcome:
         outcome.groups = _full_text(text)
         outcome.method = "full-text"
         if not any(hits for _, hits in outcome.groups):
-            outcome.groups = _substring(words)
+            outcome.groups = _substring(words, terms(text, excluded=True))
             outcome.method = "partial words"
     else:
-        outcome.groups = _substring(words)
+        outcome.groups = _substring(words, terms(text, excluded=True))
         outcome.method = "words"
     if not outcome.count:
         outcome.message = f"Nothing in the record matches “{text}”. Try fewer or other words."
@@ -140,15 +141,14 @@ def _full_text(text: str) -> list[tuple[Kind, list]]:
     return groups
 
 
-def _substring(words: list[str]) -> list[tuple[Kind, list]]:
+def _substring(words: list[str], excluded: list[str]) -> list[tuple[Kind, list]]:
     groups = []
     for kind in KINDS:
         condition = Q()
         for word in words:
-            any_field = Q()
-            for name in kind.fields:
-                any_field |= Q(**{f"{name}__icontains": word})
-            condition &= any_field
+            condition &= _in_any_field(kind, word)
+        for word in excluded:
+            condition &= ~_in_any_field(kind, word)
         hits = (
             kind.model.objects.filter(condition)
             .select_related(*kind.related)
@@ -156,6 +156,13 @@ def _substring(words: list[str]) -> list[tuple[Kind, list]]:
         )
         groups.append((kind, list(hits)))
     return groups
+
+
+def _in_any_field(kind: Kind, word: str) -> Q:
+    any_field = Q()
+    for name in kind.fields:
+        any_field |= Q(**{f"{name}__icontains": word})
+    return any_field
 
 
 def excerpt(text: str, query: str, width: int = 90) -> str:

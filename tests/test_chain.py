@@ -1,0 +1,123 @@
+"""Walking the chain in the database: time order, neighbours, and the recursive walk."""
+
+import pytest
+
+from disputes import chain
+from disputes.models import Event, RetaliationLink
+from disputes.synthetic import make_dispute
+
+
+@pytest.fixture
+def dispute(db):
+    return make_dispute(40, seed=2)
+
+
+def in_python_order(dispute):
+    events = list(Event.objects.filter(dispute=dispute))
+    return sorted(events, key=lambda e: (e.date_key is None, e.date_key or 0, e.sequence, e.pk))
+
+
+def test_previous_and_next_follow_time_order_through_the_whole_dispute(dispute):
+    events = in_python_order(dispute)
+    for i, event in enumerate(events):
+        previous = chain.previous_step(event)
+        following = chain.next_step(event)
+        assert (previous.pk if previous else None) == (events[i - 1].pk if i else None)
+        assert (following.pk if following else None) == (
+            events[i + 1].pk if i + 1 < len(events) else None
+        )
+
+
+def test_undated_events_come_last_and_ties_break_by_sequence_then_id(dispute):
+    events = in_python_order(dispute)
+    last = events[-1]
+    undated = [
+        Event.objects.create(
+            dispute=dispute, kind="other", title=f"Undated {i}", actor=last.actor, sequence=s
+        )
+        for i, s in enumerate([2, 1, 1])
+    ]
+    expected = [last, undated[1], undated[2], undated[0]]
+    walked = [last]
+    while (step := chain.next_step(walked[-1])) is not None:
+        walked.append(step)
+    assert [e.pk for e in walked] == [e.pk for e in expected]
+    back = [walked[-1]]
+    while (step := chain.previous_step(back[-1])) is not None and len(back) < 4:
+        back.append(step)
+    assert [e.pk for e in back] == [e.pk for e in reversed(expected)]
+
+
+def test_steps_of_another_dispute_are_never_neighbours(dispute, db):
+    other = make_dispute(5, seed=9)
+    for event in Event.objects.filter(dispute__in=[dispute, other]):
+        for step in (chain.previous_step(event), chain.next_step(event)):
+            assert step is None or step.dispute_id == event.dispute_id
+
+
+def test_neighbour_links_split_into_provoked_by_and_provoked(dispute):
+    for event in Event.objects.filter(dispute=dispute):
+        by, provoked = chain.neighbour_links(event)
+        assert {link.pk for link in by} == set(
+            RetaliationLink.objects.filter(response=event).values_list("pk", flat=True)
+        )
+        assert {link.pk for link in provoked} == set(
+            RetaliationLink.objects.filter(cause=event).values_list("pk", flat=True)
+        )
+
+
+def _python_walk(start, edges, depth):
+    seen = {start: 0}
+    frontier = [start]
+    for d in range(1, depth + 1):
+        nxt = []
+        for node in frontier:
+            for other in edges.get(node, ()):
+                if other not in seen:
+                    seen[other] = d
+                    nxt.append(other)
+        frontier = nxt
+    del seen[start]
+    return seen
+
+
+@pytest.mark.parametrize("direction", ["back", "on"])
+def test_recursive_walk_matches_a_breadth_first_search(dispute, direction):
+    edges = {}
+    for cause, response in RetaliationLink.objects.values_list("cause_id", "response_id"):
+        if direction == "back":
+            edges.setdefault(response, []).append(cause)
+        else:
+            edges.setdefault(cause, []).append(response)
+    for event in Event.objects.filter(dispute=dispute):
+        expected = _python_walk(event.pk, edges, chain.WALK_DEPTH)
+        found = chain.walk(event, direction, limit=1000)
+        assert {e.pk: e.distance for e in found} == expected
+        assert [e.distance for e in found] == sorted(e.distance for e in found)
+        assert all(e.actor_name for e in found)
+
+
+def test_walk_survives_a_loop_and_respects_its_limit(dispute):
+    a, b = in_python_order(dispute)[:2]
+    b.date_year, b.date_month, b.date_day = a.date_year, a.date_month, a.date_day
+    b.save()
+    RetaliationLink.objects.get_or_create(cause=a, response=b, defaults={"evidence": "stated"})
+    RetaliationLink.objects.get_or_create(cause=b, response=a, defaults={"evidence": "denied"})
+    found = chain.walk(a, "on", limit=5)
+    assert len(found) <= 5
+    assert a.pk not in {e.pk for e in found}
+    assert b.pk in {e.pk for e in found}
+
+
+def test_walk_rejects_an_unknown_direction(dispute):
+    with pytest.raises(ValueError):
+        chain.walk(Event.objects.first(), "sideways")
+
+
+def test_synthetic_disputes_branch_and_merge(dispute):
+    from django.db.models import Count
+
+    links = RetaliationLink.objects.filter(cause__dispute=dispute)
+    assert links.values("cause").annotate(n=Count("pk")).filter(n__gt=1).exists()  # branches
+    assert links.values("response").annotate(n=Count("pk")).filter(n__gt=1).exists()  # merges
+    assert set(links.values_list("evidence", flat=True)) == set(RetaliationLink.Evidence.values)

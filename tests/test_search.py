@@ -1,0 +1,113 @@
+"""Search: results on either database, as a shareable page and as an htmx fragment, and a
+clear answer (never an error) for empty, malformed and very long queries."""
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+
+from disputes import search
+from disputes.synthetic import make_dispute
+
+URL = reverse("disputes:search")
+HX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture
+def record(db):
+    return make_dispute(12, seed=4)
+
+
+def test_empty_query_gets_a_helpful_prompt(client, record):
+    for url in (URL, URL + "?q=", URL + "?q=%20%20"):
+        response = client.get(url)
+        assert response.status_code == 200
+        assert "Type a name, a place or a word" in response.text
+
+
+@pytest.mark.parametrize(
+    "query",
+    ['"', '"""', '"unbalanced', "!!!", "&&||", "-", "((", "'", ":*", "\\", "<>", "%", "_"],
+)
+def test_malformed_queries_get_a_clear_answer(client, record, query):
+    response = client.get(URL, {"q": query})
+    assert response.status_code == 200
+    text = response.text
+    assert (
+        "There is nothing to search for in that" in text
+        or "Nothing in the record matches" in text
+        or "result" in text
+    )
+
+
+@pytest.mark.parametrize("query", ["step\x00 one", "\x00", "step\x07\x1b[31m", "\u0000\u0001"])
+def test_control_characters_and_nul_bytes_are_removed(client, record, query):
+    response = client.get(URL, {"q": query})
+    assert response.status_code == 200
+    if any(ch.isalnum() for ch in query.replace("\x1b[31m", "")):
+        assert "control characters were removed" in response.text
+
+
+def test_very_long_queries_are_cut_with_a_message(client, record):
+    response = client.get(URL, {"q": "step " * 500})
+    assert response.status_code == 200
+    assert "longer than 200 characters" in response.text
+    assert search.clean("x" * 5000)[0] == "x" * 200
+
+
+def test_finds_events_people_cases_detentions_and_sources(client, record):
+    response = client.get(URL, {"q": "step"})
+    assert response.status_code == 200
+    assert "Events" in response.text and "Sources" in response.text
+    groups = {kind.key: hits for kind, hits in search.search("Example").groups}
+    assert groups["person"] and groups["detention"]
+    assert {k.key: h for k, h in search.search("District court").groups}["case"]
+
+
+def test_unbalanced_quotes_still_search_the_words(record):
+    outcome = search.search('"Bordurian step')
+    assert outcome.count > 0
+
+
+def test_partial_words_find_something_while_typing(record):
+    assert search.search("Bordur").count > 0
+
+
+def test_search_form_works_without_javascript_and_updates_as_you_type(client, record):
+    html = client.get(URL, {"q": "step"}).text
+    assert f'action="{URL}" method="get"' in html
+    assert 'hx-trigger="input changed delay:300ms, search"' in html
+    assert f'hx-get="{URL}"' in html
+    assert 'hx-target="#results"' in html and 'hx-push-url="true"' in html
+
+
+def test_search_page_is_shareable(client, record):
+    html = client.get(URL, {"q": "Bordurian step"}).text
+    assert '<link rel="canonical" href="http://testserver/search/?q=Bordurian+step">' in html
+    assert "<title>Search: Bordurian step · Dispute Explorer</title>" in html
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL full-text search")
+def test_postgres_ranks_title_matches_first(record):
+    from disputes.models import Event
+
+    target = Event.objects.first()
+    target.title = "Zanzibar ultimatum issued"
+    target.save()
+    other = Event.objects.last()
+    other.summary = "Mentions a zanzibar ultimatum in passing."
+    other.save()
+    outcome = search.search("zanzibar ultimatum")
+    assert outcome.method == "full-text"
+    events = {k.key: h for k, h in outcome.groups}["event"]
+    assert [e.pk for e in events[:2]] == [target.pk, other.pk]
+    assert events[0].rank > events[1].rank
+    # websearch syntax: a phrase and an exclusion
+    assert {k.key: h for k, h in search.search('"ultimatum issued"').groups}["event"]
+    assert not {k.key: h for k, h in search.search("zanzibar -ultimatum").groups}["event"]
+
+
+def test_excluded_words_are_honoured_on_every_database(record):
+    assert search.search("Bordurian").count > 0
+    assert search.terms('a -b "c d" -"e"', excluded=True) == ["b", "e"]
+    events = {k.key: h for k, h in search.search("step -Bordurian").groups}["event"]
+    assert events and all("Bordurian" not in e.title for e in events)

@@ -1,0 +1,344 @@
+"""The explorer's pages: full pages, htmx fragments, history restores, permalinks, sharing."""
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from disputes.models import (
+    Case,
+    Country,
+    Detention,
+    Dispute,
+    Event,
+    Person,
+    RetaliationLink,
+    Source,
+)
+from disputes.synthetic import make_dispute
+
+HX = {"HTTP_HX_REQUEST": "true"}
+RESTORE = {"HTTP_HX_REQUEST": "true", "HTTP_HX_HISTORY_RESTORE_REQUEST": "true"}
+PUBLIC_MODELS = [Dispute, Event, RetaliationLink, Person, Case, Detention, Country, Source]
+
+
+@pytest.fixture
+def dispute(db):
+    return make_dispute(12, seed=1)
+
+
+def ordered(dispute):
+    return list(Event.objects.filter(dispute=dispute).in_time_order())
+
+
+def vary(response) -> set[str]:
+    return {part.strip().lower() for part in response.get("Vary", "").split(",")}
+
+
+def is_full_page(html: str) -> bool:
+    return html.lstrip().lower().startswith("<!doctype html>") and "</html>" in html
+
+
+# --- htmx: full page, fragment, history restore, Vary --------------------------------------
+
+
+def test_event_page_full_fragment_and_restore(client, dispute):
+    event = ordered(dispute)[3]
+    url = event.get_absolute_url()
+
+    full = client.get(url)
+    assert full.status_code == 200
+    assert is_full_page(full.text)
+    assert 'id="step"' in full.text
+    assert "hx-request" in vary(full)
+
+    fragment = client.get(url, **HX)
+    assert fragment.status_code == 200
+    assert not is_full_page(fragment.text)
+    assert fragment.text.lstrip().startswith("<title>")
+    assert f"<title>{event.title} ({event.date})" in fragment.text
+    assert 'id="step"' in fragment.text
+    assert "site-header" not in fragment.text
+    assert "hx-request" in vary(fragment)
+
+    restore = client.get(url, **RESTORE)
+    assert is_full_page(restore.text)
+    assert "hx-request" in vary(restore)
+
+
+def test_dispute_page_full_fragment_and_restore(client, dispute):
+    url = dispute.get_absolute_url()
+    full = client.get(url)
+    assert is_full_page(full.text)
+    assert 'id="ladder"' in full.text and 'id="step"' in full.text
+    assert "hx-request" in vary(full)
+
+    fragment = client.get(url, **HX)
+    assert not is_full_page(fragment.text)
+    assert fragment.text.lstrip().startswith("<title>")
+    assert 'id="ladder"' in fragment.text
+    assert 'id="step"' not in fragment.text
+    assert "hx-request" in vary(fragment)
+
+    restore = client.get(url, **RESTORE)
+    assert is_full_page(restore.text)
+    assert "hx-request" in vary(restore)
+
+
+def test_search_page_full_fragment_and_restore(client, dispute):
+    url = reverse("disputes:search") + "?q=step"
+    full = client.get(url)
+    assert is_full_page(full.text)
+    assert 'id="results"' in full.text
+    assert "hx-request" in vary(full)
+
+    fragment = client.get(url, **HX)
+    assert not is_full_page(fragment.text)
+    assert fragment.text.lstrip().startswith("<title>Search: step")
+    assert 'class="results"' in fragment.text
+    assert 'id="q"' not in fragment.text
+    assert "hx-request" in vary(fragment)
+
+    restore = client.get(url, **RESTORE)
+    assert is_full_page(restore.text)
+    assert "hx-request" in vary(restore)
+
+
+def test_step_fragment_keeps_the_heading_level_of_the_page_it_lands_in(client, dispute):
+    event = ordered(dispute)[2]
+    on_dispute = client.get(
+        event.get_absolute_url(),
+        HTTP_HX_CURRENT_URL="http://testserver" + dispute.get_absolute_url(),
+        **HX,
+    )
+    assert '<h2 id="step-title"' in on_dispute.text
+    on_event = client.get(
+        event.get_absolute_url(),
+        HTTP_HX_CURRENT_URL="http://testserver" + ordered(dispute)[1].get_absolute_url(),
+        **HX,
+    )
+    assert '<h1 id="step-title"' in on_event.text
+
+
+# --- walking the chain ---------------------------------------------------------------------
+
+
+def anchors(html: str) -> list[str]:
+    return re.findall(r"<a\b[^>]*>", html)
+
+
+def test_walk_links_are_real_links_that_htmx_swaps_into_the_step(client, dispute):
+    events = ordered(dispute)
+    middle = events[5]
+    html = client.get(middle.get_absolute_url()).text
+    prev = [a for a in anchors(html) if 'rel="prev"' in a]
+    nxt = [a for a in anchors(html) if 'rel="next"' in a]
+    assert len(prev) == 1 and len(nxt) == 1
+    assert f'href="{events[4].get_absolute_url()}"' in prev[0]
+    assert f'href="{events[6].get_absolute_url()}"' in nxt[0]
+    swapping = [a for a in anchors(html) if "hx-get" in a]
+    assert swapping, "the step panel has htmx links"
+    for a in swapping:
+        href = re.search(r'href="([^"]+)"', a).group(1)
+        assert f'hx-get="{href}"' in a, a
+        assert 'hx-target="#step"' in a and 'hx-push-url="true"' in a, a
+    # provoked-by and provoked neighbours are there, each linking to the other event
+    for link in RetaliationLink.objects.filter(response=middle):
+        assert link.cause.get_absolute_url() in html
+    for link in RetaliationLink.objects.filter(cause=middle):
+        assert link.response.get_absolute_url() in html
+
+
+def test_first_and_last_steps_say_so(client, dispute):
+    events = ordered(dispute)
+    first = client.get(events[0].get_absolute_url()).text
+    assert 'rel="prev"' not in first and "First step" in first
+    last = client.get(events[-1].get_absolute_url()).text
+    assert 'rel="next"' not in last and "Last step" in last
+
+
+def test_the_dispute_page_starts_the_walk_at_its_first_step(client, dispute):
+    events = ordered(dispute)
+    html = client.get(dispute.get_absolute_url()).text
+    step = html[html.index('id="step"') :]
+    assert '<h2 id="step-title"' in step
+    assert events[0].title in step
+    assert f'rel="next" href="{events[1].get_absolute_url()}"' in step
+
+
+def test_focus_target_and_live_region_are_in_place(client, dispute):
+    html = client.get(ordered(dispute)[1].get_absolute_url()).text
+    assert re.search(r'<h1 id="step-title"[^>]*tabindex="-1"[^>]*data-focus-on-swap', html)
+    assert 'id="live"' in html and 'aria-live="polite"' in html
+
+
+def test_no_inline_scripts_styles_or_handlers(client, dispute):
+    pages = [dispute.get_absolute_url(), ordered(dispute)[0].get_absolute_url()]
+    pages += [reverse("disputes:search") + "?q=step", Source.objects.first().get_absolute_url()]
+    for url in pages:
+        html = client.get(url).text
+        for script in re.findall(r"<script\b[^>]*>", html):
+            assert "src=" in script, script
+        assert not re.search(r"\son[a-z]+=", html), url
+        assert not re.search(r"\sstyle=", html), url
+        assert "<style" not in html, url
+
+
+# --- the ladder ----------------------------------------------------------------------------
+
+
+def test_ladder_places_each_event_in_its_states_lane_in_time_order(client, dispute):
+    html = client.get(dispute.get_absolute_url()).text
+    lanes = dict(
+        zip(
+            [c.pk for c in dispute.countries.order_by("name")],
+            ["lane-a", "lane-b"],
+            strict=True,
+        )
+    )
+    positions = []
+    for row, event in enumerate(ordered(dispute), start=1):
+        match = re.search(
+            rf'<li class="rung row-{row} (lane-[ab])">\s*<article[^>]*rung-{event.pk}"', html
+        )
+        assert match, event
+        assert match.group(1) == lanes[event.actor_id]
+        positions.append(match.start())
+    assert positions == sorted(positions)
+
+
+def test_ladder_draws_links_with_their_evidence_and_has_legend_and_text(client, dispute):
+    html = client.get(dispute.get_absolute_url()).text
+    assert re.search(r'class="conn line-(solid|dashed|struck) rs-\d+ re-\d+', html)
+    for label in ("Stated or confirmed", "Implied or speculated", "Denied"):
+        assert label in html
+    words = html[html.index('id="words-title"') :]
+    for link in RetaliationLink.objects.filter(response__dispute=dispute):
+        assert f"Provoked by “{link.cause.title}” ({link.get_evidence_display()}" in words
+
+
+def test_big_dispute_pages_its_ladder(client, db):
+    big = make_dispute(120, seed=3)
+    events = ordered(big)
+    first = client.get(big.get_absolute_url()).text
+    assert first.count('class="rung ') == 50
+    assert 'rel="next" href="?page=2"' in first
+    second = client.get(big.get_absolute_url() + "?page=2").text
+    assert events[50].title in second and events[49].get_absolute_url() not in re.findall(
+        r'rung-title"[^>]*><a href="([^"]+)"', second
+    )
+    assert 'rel="prev" href="?page=1"' in second
+    assert 'rel="canonical" href="http://testserver' + big.get_absolute_url() + '?page=2"' in second
+    last = client.get(big.get_absolute_url() + "?page=999")
+    assert last.status_code == 200 and last.text.count('class="rung ') == 20
+    junk = client.get(big.get_absolute_url() + "?page=abc")
+    assert junk.status_code == 200 and junk.text.count('class="rung ') == 50
+
+
+# --- permalinks ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("model", PUBLIC_MODELS, ids=lambda m: m.__name__)
+def test_stale_slug_redirects_permanently_to_the_canonical_url(client, dispute, model):
+    obj = model.objects.first()
+    canonical = obj.get_absolute_url()
+    wrong = canonical.replace(f"/{obj.slug}/", "/an-old-name/")
+    response = client.get(wrong)
+    assert response.status_code == 301
+    assert response["Location"] == canonical
+    short = client.get(canonical.replace(f"{obj.slug}/", ""))
+    assert short.status_code == 301 and short["Location"] == canonical
+
+
+@pytest.mark.parametrize("model", PUBLIC_MODELS, ids=lambda m: m.__name__)
+def test_permalink_pages_carry_canonical_title_and_previews(client, dispute, model):
+    obj = model.objects.first()
+    response = client.get(obj.get_absolute_url())
+    assert response.status_code == 200
+    html = response.text
+    canonical = "http://testserver" + obj.get_absolute_url()
+    assert f'<link rel="canonical" href="{canonical}">' in html
+    assert f'<meta property="og:url" content="{canonical}">' in html
+    for tag in ('property="og:title"', 'property="og:description"', 'property="og:type"'):
+        assert re.search(rf'<meta {tag} content="[^"]+">', html), tag
+    assert '<meta property="og:site_name" content="Dispute Explorer">' in html
+    assert '<meta name="twitter:card" content="summary">' in html
+    assert re.search(r'<meta name="twitter:title" content="[^"]+">', html)
+    assert re.search(r'<meta name="description" content="[^"]+">', html)
+    title = re.search(r"<title>(.*?)</title>", html, re.S).group(1)
+    assert title.endswith("· Dispute Explorer") and len(title) > len("· Dispute Explorer") + 3
+
+
+@pytest.mark.parametrize("model", PUBLIC_MODELS, ids=lambda m: m.__name__)
+def test_unknown_ids_get_the_sites_own_404(client, db, model):
+    url = reverse(model.url_name, kwargs={"pk": 987654, "slug": "nothing"})
+    response = client.get(url)
+    assert response.status_code == 404
+    assert is_full_page(response.text)
+    assert "site-header" in response.text and "Not found" in response.text
+    assert "with ID 987654" in response.text
+
+
+def test_unknown_id_via_htmx_is_still_a_404(client, db):
+    response = client.get("/events/987654/x/", **HX)
+    assert response.status_code == 404
+
+
+# --- what readers see on each page ---------------------------------------------------------
+
+
+def test_fuzzy_dates_read_naturally_with_the_inference_visible(client, article):
+    court = Event.objects.get(date_year=2011, date_month=12, date_day=28)
+    html = client.get(court.get_absolute_url()).text
+    assert '<time datetime="2011-12-28">28 Dec 2011</time>' in html
+    assert re.search(r'<span class="inferred">\(year inferred: [^<]+\)</span>', html)
+    year_only = Event.objects.get(date_year=2008)
+    assert '<time datetime="2008">2008</time>' in client.get(year_only.get_absolute_url()).text
+    month = Event.objects.get(date_year=2011, date_month=3)
+    assert '<time datetime="2011-03">March 2011</time>' in client.get(month.get_absolute_url()).text
+
+
+def test_each_link_says_how_long_the_response_took(client, article):
+    from disputes.dates import elapsed
+
+    for link in RetaliationLink.objects.select_related("cause", "response"):
+        took = elapsed(link.cause.date, link.response.date)
+        html = client.get(link.get_absolute_url()).text
+        assert f"response time: {took}" in html.replace("&#x27;", "'")
+        step = client.get(link.response.get_absolute_url()).text
+        assert f"response time: {took}" in step.replace("&#x27;", "'")
+
+
+def test_facts_are_shown_with_quotes_linking_to_their_sentence(client, article):
+    event = Event.objects.get(date_year=2008)
+    html = client.get(event.get_absolute_url()).text
+    source = Source.objects.get()
+    quotes = re.findall(r'<blockquote cite="([^"]+)"><p>([^<]+)</p></blockquote>', html)
+    assert quotes
+    for url, _quote in quotes:
+        assert re.fullmatch(re.escape(source.get_absolute_url()) + r"#s\d+", url)
+
+
+def test_source_page_anchors_every_sentence_and_highlights_the_cited(client, article):
+    source = Source.objects.get()
+    html = client.get(source.get_absolute_url()).text
+    sentences = list(source.sentences.all())
+    for sentence in sentences:
+        assert f'id="s{sentence.number}"' in html
+    citations = list(source.citations.all())
+    cited = [s for s in sentences if any(c.start < s.end and s.start < c.end for c in citations)]
+    assert cited and html.count("<mark>") == len(cited)
+    assert "Supports:" in html
+    event = Event.objects.get(date_year=2008)
+    assert event.get_absolute_url() in html
+    assert "What cites this source" in html
+    # the publisher's appeal after the article is not part of the stored text
+    assert "Dear readers" not in html
+
+
+def test_every_page_of_the_article_renders(client, article):
+    for model in PUBLIC_MODELS:
+        for obj in model.objects.all():
+            response = client.get(obj.get_absolute_url())
+            assert response.status_code == 200, obj
+    assert client.get(reverse("disputes:home")).status_code == 200

@@ -1,0 +1,77 @@
+"""The number of queries a page makes does not grow with the size of its dispute.
+
+Each page is rendered for the same kind of record in a small and a large generated
+dispute; both must make exactly the same number of queries, and stay under a ceiling.
+"""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from disputes.models import Case, Country, Detention, Event, Person, RetaliationLink, Source
+from disputes.synthetic import make_dispute
+
+HX = {"HTTP_HX_REQUEST": "true"}
+SMALL, LARGE = 10, 300
+CEILING = 20
+
+
+@pytest.fixture
+def disputes(db):
+    return make_dispute(SMALL, seed=5), make_dispute(LARGE, seed=6)
+
+
+def middle_event(dispute):
+    events = Event.objects.filter(dispute=dispute).in_time_order()
+    return events[events.count() // 2]
+
+
+def busiest(queryset):
+    return queryset.order_by("pk")[queryset.count() // 2]
+
+
+PAGES = {
+    "dispute": lambda d: (d.get_absolute_url(), {}),
+    "dispute, later page": lambda d: (d.get_absolute_url() + "?page=9", {}),
+    "dispute ladder fragment": lambda d: (d.get_absolute_url() + "?page=2", HX),
+    "event": lambda d: (middle_event(d).get_absolute_url(), {}),
+    "event fragment": lambda d: (middle_event(d).get_absolute_url(), HX),
+    "link": lambda d: (
+        busiest(RetaliationLink.objects.filter(cause__dispute=d)).get_absolute_url(),
+        {},
+    ),
+    "person": lambda d: (
+        busiest(Person.objects.filter(events__dispute=d).distinct()).get_absolute_url(),
+        {},
+    ),
+    "case": lambda d: (busiest(Case.objects.filter(dispute=d)).get_absolute_url(), {}),
+    "detention": lambda d: (
+        busiest(Detention.objects.filter(dispute=d)).get_absolute_url(),
+        {},
+    ),
+    "source": lambda d: (Source.objects.get(disputes=d).get_absolute_url(), {}),
+    "country": lambda d: (Country.objects.order_by("code").first().get_absolute_url(), {}),
+    "search": lambda d: (reverse("disputes:search") + "?q=step", {}),
+    "search fragment": lambda d: (reverse("disputes:search") + "?q=authorities", HX),
+    "home": lambda d: (reverse("disputes:home"), {}),
+}
+
+
+def count_queries(client, url, headers):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, **headers)
+    assert response.status_code == 200, url
+    return len(queries)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_queries_do_not_grow_with_the_dispute(client, disputes, page, django_assert_num_queries):
+    small, large = disputes
+    url, headers = PAGES[page](small)
+    expected = count_queries(client, url, headers)
+    assert expected <= CEILING, f"{page}: {expected} queries"
+    url, headers = PAGES[page](large)
+    with django_assert_num_queries(expected):
+        response = client.get(url, **headers)
+    assert response.status_code == 200
