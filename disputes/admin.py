@@ -313,7 +313,10 @@ class RecordAdmin(DateFieldsMixin, SimpleHistoryAdmin):
         return public_url(obj)
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related(*STR_RELATED.get(self.model, []))
+        # The change list applies list_select_related only to a queryset that selects
+        # nothing related yet, so both are joined here.
+        related = {*STR_RELATED.get(self.model, []), *self.list_select_related}
+        return super().get_queryset(request).select_related(*sorted(related))
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         # The forms check every rule they can see; a rule the database still refuses
