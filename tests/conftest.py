@@ -8,7 +8,10 @@ import pytest
 from django.core.management import call_command
 
 ROOT = Path(__file__).resolve().parent.parent
-SEED = ROOT.parent / "shared" / "seeds" / "000_b6d7aed1128df656.txt"
+# The captured article the fixtures were built from, kept beside them so the provenance tests
+# need nothing outside the repository (a test checks it against ../shared when that exists).
+SEED = ROOT / "fixtures" / "seeds" / "000_b6d7aed1128df656.txt"
+SHARED_SEED = ROOT.parent / "shared" / "seeds" / SEED.name
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",

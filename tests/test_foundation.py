@@ -44,3 +44,11 @@ def test_dockerfile_runs_the_smoke_tested_start_script():
     smoke = (ROOT / ".ci" / "smoke").read_text()
     assert "bin/start" in smoke
     assert ".ci/smoke" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_the_repositorys_copy_of_the_article_is_the_captured_seed():
+    from tests.conftest import SEED, SHARED_SEED
+
+    assert SEED.read_bytes().count(b"\n") >= 17
+    if SHARED_SEED.exists():
+        assert SEED.read_bytes() == SHARED_SEED.read_bytes()
