@@ -14,14 +14,13 @@ from __future__ import annotations
 import math
 from bisect import bisect_right
 from collections import defaultdict
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
 from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
-from django.urls import Resolver404, resolve
 from django.utils.cache import patch_vary_headers
 from django.utils.text import Truncator
 from django.views.decorators.cache import never_cache
@@ -48,6 +47,7 @@ from .models import (
 LADDER_WINDOW = 50
 LIST_LIMIT = 50
 VARY = ["HX-Request", "HX-History-Restore-Request"]
+STEP_LEVEL_HEADER = "X-Step-Heading-Level"
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -57,11 +57,11 @@ def _wants_fragment(request) -> bool:
     return bool(request.htmx) and not request.htmx.history_restore_request
 
 
-def _respond(request, template: str, partial: str, context: dict):
+def _respond(request, template: str, partial: str, context: dict, vary=()):
     """The full page, or its partial for an htmx swap; cacheable only per HX-Request."""
     name = f"{template}#{partial}" if _wants_fragment(request) else template
     response = render(request, name, context)
-    patch_vary_headers(response, VARY)
+    patch_vary_headers(response, [*VARY, *vary])
     return response
 
 
@@ -105,15 +105,11 @@ def _event_queryset():
 
 
 def _heading_level(request) -> int:
-    """The step panel is the page's h1 on an event page and an h2 inside a dispute page; an
-    htmx swap keeps the level of the page it lands in."""
-    if not _wants_fragment(request) or not request.htmx.current_url:
-        return 1
-    try:
-        match = resolve(urlsplit(request.htmx.current_url).path)
-    except Resolver404:
-        return 1
-    return 2 if match.url_name == "dispute" else 1
+    """The step panel is the page's h1 on an event page and an h2 inside a dispute page, whose
+    panel says so in a header on the requests made from inside it (hx-headers)."""
+    if _wants_fragment(request) and request.headers.get(STEP_LEVEL_HEADER) == "2":
+        return 2
+    return 1
 
 
 def _int(value, default: int) -> int:
@@ -278,7 +274,7 @@ def event_detail(request, pk, slug):
         "heading_level": _heading_level(request),
         "meta": _meta(request, event, description, title=f"{event.title} ({event.date})"),
     }
-    return _respond(request, "disputes/event.html", "fragment", context)
+    return _respond(request, "disputes/event.html", "fragment", context, vary=[STEP_LEVEL_HEADER])
 
 
 @require_safe

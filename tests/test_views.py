@@ -106,18 +106,15 @@ def test_search_page_full_fragment_and_restore(client, dispute):
 
 def test_step_fragment_keeps_the_heading_level_of_the_page_it_lands_in(client, dispute):
     event = ordered(dispute)[2]
-    on_dispute = client.get(
-        event.get_absolute_url(),
-        HTTP_HX_CURRENT_URL="http://testserver" + dispute.get_absolute_url(),
-        **HX,
-    )
+    on_dispute = client.get(event.get_absolute_url(), HTTP_X_STEP_HEADING_LEVEL="2", **HX)
     assert '<h2 id="step-title"' in on_dispute.text
-    on_event = client.get(
-        event.get_absolute_url(),
-        HTTP_HX_CURRENT_URL="http://testserver" + ordered(dispute)[1].get_absolute_url(),
-        **HX,
-    )
+    assert "x-step-heading-level" in vary(on_dispute)
+    on_event = client.get(event.get_absolute_url(), **HX)
     assert '<h1 id="step-title"' in on_event.text
+    full = client.get(event.get_absolute_url(), HTTP_X_STEP_HEADING_LEVEL="2")
+    assert '<h1 id="step-title"' in full.text
+    html = client.get(dispute.get_absolute_url()).text
+    assert """hx-headers='{"X-Step-Heading-Level": "2"}'""" in html
 
 
 # --- walking the chain ---------------------------------------------------------------------

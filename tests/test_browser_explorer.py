@@ -1,0 +1,223 @@
+"""A reader in real Chromium: walking the Russia-Tajikistan chain by mouse and keyboard,
+back and forward, reload, a shared link without JavaScript, accessibility, and screenshots.
+
+The article's record is loaded inside each test, after the live server is up, so the
+server's thread sees it (the database is flushed between tests).
+"""
+
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from disputes.models import Dispute, Event, Source
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+RECORD = "russia_tajikistan"
+
+
+@pytest.fixture
+def record(transactional_db, live_server):
+    call_command("loaddata", RECORD, verbosity=0)
+    dispute = Dispute.objects.get()
+    events = list(Event.objects.filter(dispute=dispute).in_time_order())
+    return live_server.url, dispute, events
+
+
+def step_title(page) -> str:
+    return page.locator("#step-title").inner_text().strip()
+
+
+def expect_step(page, base, event):
+    """The step panel shows the event, its permalink is in the address bar, the tab's title
+    names it, focus is on its heading and the live region has announced it."""
+    page.wait_for_function(
+        "title => document.querySelector('#step-title')?.textContent.trim() === title",
+        arg=event.title,
+    )
+    assert page.url == base + event.get_absolute_url()
+    assert page.title().startswith(event.title)
+    page.wait_for_function("() => document.activeElement?.id === 'step-title'")
+    page.wait_for_function(
+        "title => document.getElementById('live').textContent.includes(title)", arg=event.title
+    )
+
+
+def test_walk_the_whole_chain_by_clicking_next_and_previous(record, page):
+    base, dispute, events = record
+    assert len(events) >= 5
+    page.goto(base + dispute.get_absolute_url())
+    assert step_title(page) == events[0].title
+    for event in events[1:]:
+        page.locator("#step a[rel=next]").click()
+        expect_step(page, base, event)
+        assert page.locator("#ladder").count() == 1, "the dispute page stays around the step"
+    assert page.locator("#step a[rel=next]").count() == 0
+    for event in reversed(events[:-1]):
+        page.locator("#step a[rel=prev]").click()
+        expect_step(page, base, event)
+    assert page.locator("#step a[rel=prev]").count() == 0
+    assert page.console_errors == []
+
+
+def tab_to(page, selector: str, limit: int = 60):
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate("s => document.activeElement?.matches(s)", selector):
+            return
+    raise AssertionError(f"Tab never reached {selector}")
+
+
+def test_walk_the_whole_chain_by_keyboard_alone(record, page):
+    base, dispute, events = record
+    page.goto(base + events[0].get_absolute_url())
+    for event in events[1:]:
+        tab_to(page, "#step a[rel=next]")
+        page.keyboard.press("Enter")
+        expect_step(page, base, event)
+    for event in reversed(events[:-1]):
+        tab_to(page, "#step a[rel=prev]")
+        page.keyboard.press("Enter")
+        expect_step(page, base, event)
+    assert page.console_errors == []
+
+
+def test_back_and_forward_restore_the_right_step_and_reload_gives_the_full_page(record, page):
+    base, dispute, events = record
+    page.goto(base + dispute.get_absolute_url())
+    for event in events[1:4]:
+        page.locator("#step a[rel=next]").click()
+        expect_step(page, base, event)
+    page.go_back()
+    page.wait_for_url(base + events[2].get_absolute_url())
+    page.wait_for_function(
+        "t => document.querySelector('#step-title')?.textContent.trim() === t",
+        arg=events[2].title,
+    )
+    page.go_back()
+    page.wait_for_url(base + events[1].get_absolute_url())
+    assert step_title(page) == events[1].title
+    page.go_back()
+    page.wait_for_url(base + dispute.get_absolute_url())
+    assert step_title(page) == events[0].title
+    assert page.locator("#ladder").count() == 1
+    page.go_forward()
+    page.wait_for_url(base + events[1].get_absolute_url())
+    page.wait_for_function(
+        "t => document.querySelector('#step-title')?.textContent.trim() === t",
+        arg=events[1].title,
+    )
+    # Reload: the same step as a full page of its own, with its h1 and the site around it.
+    page.reload()
+    assert page.locator("h1#step-title").inner_text().strip() == events[1].title
+    assert page.locator(".site-header").count() == 1
+    assert page.locator("#ladder").count() == 0
+    assert page.title().startswith(events[1].title)
+    assert page.console_errors == []
+
+
+def test_a_pushed_url_in_a_fresh_tab_is_the_full_page(record, browser, page):
+    base, dispute, events = record
+    page.goto(base + dispute.get_absolute_url())
+    page.locator("#step a[rel=next]").click()
+    expect_step(page, base, events[1])
+    fresh = browser.new_context().new_page()
+    fresh.goto(page.url)
+    assert fresh.locator("h1#step-title").inner_text().strip() == events[1].title
+    assert fresh.locator(".site-header").count() == 1
+    fresh.context.close()
+
+
+def test_a_shared_permalink_works_with_javascript_off(record, browser):
+    base, dispute, events = record
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    response = page.goto(base + events[2].get_absolute_url())
+    assert response.status == 200
+    assert page.locator("h1#step-title").inner_text().strip() == events[2].title
+    page.locator("#step a[rel=next]").click()
+    page.wait_for_url(base + events[3].get_absolute_url())
+    assert page.locator("h1#step-title").inner_text().strip() == events[3].title
+    page.locator("#step a[rel=prev]").click()
+    page.wait_for_url(base + events[2].get_absolute_url())
+    # the dispute page, a ladder card, and search all work as plain pages
+    page.goto(base + dispute.get_absolute_url())
+    page.locator(f"#rung-{events[4].pk} a").click()
+    page.wait_for_url(base + events[4].get_absolute_url())
+    page.goto(base + "/search/")
+    page.locator("#q").fill("pilots")
+    page.locator(".search-form button").click()
+    page.wait_for_url("**/search/?q=pilots")
+    assert page.locator(".result-list li").count() > 0
+    # an old slug still leads to the step
+    old = base + events[2].get_absolute_url().replace(events[2].slug, "an-old-title")
+    page.goto(old)
+    assert page.url == base + events[2].get_absolute_url()
+    context.close()
+
+
+def test_search_updates_as_the_reader_types_and_the_url_can_be_shared(record, page):
+    base, _dispute, _events = record
+    page.goto(base + "/search/")
+    page.locator("#q").press_sequentially("Khukumov", delay=30)
+    page.wait_for_url("**/search/?q=Khukumov")
+    page.wait_for_selector(".result-list li")
+    assert page.locator("#q").evaluate("el => el === document.activeElement")
+    assert "result" in page.locator("#live").inner_text()
+    assert page.title().startswith("Search: Khukumov")
+    page.reload()
+    assert page.locator(".result-list li").count() > 0
+    page.locator("#q").fill('"')
+    page.locator("#q").press("End")
+    page.keyboard.type("!")
+    page.wait_for_selector("text=nothing to search for")
+    assert page.console_errors == []
+
+
+def axe_violations(browser, url):
+    # The site's Content-Security-Policy forbids injected scripts; the test bypasses it
+    # only to add axe-core, never for the site's own behaviour.
+    context = browser.new_context(bypass_csp=True)
+    page = context.new_page()
+    page.goto(url)
+    page.add_script_tag(path=str(AXE))
+    results = page.evaluate("async () => await axe.run(document)")
+    context.close()
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
+        for v in results["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def test_no_serious_accessibility_violations(record, browser):
+    base, dispute, events = record
+    source = Source.objects.get()
+    for path in (
+        dispute.get_absolute_url(),
+        events[-1].get_absolute_url(),
+        source.get_absolute_url(),
+        "/search/?q=pilot",
+        "/search/",
+        "/",
+    ):
+        assert axe_violations(browser, base + path) == [], path
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_screenshots_of_the_dispute_and_an_event(record, browser, artifacts_dir, width):
+    base, dispute, events = record
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    page.goto(base + dispute.get_absolute_url())
+    page.screenshot(path=str(artifacts_dir / f"dispute-{width}.png"), full_page=True)
+    # nothing spills sideways on a phone
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= width
+    page.goto(base + events[-1].get_absolute_url())
+    page.screenshot(path=str(artifacts_dir / f"event-{width}.png"), full_page=True)
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= width
+    page.goto(base + Source.objects.get().get_absolute_url())
+    page.screenshot(path=str(artifacts_dir / f"source-{width}.png"), full_page=True)
+    context.close()
