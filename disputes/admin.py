@@ -14,11 +14,11 @@ from django.contrib import admin, messages
 from django.contrib.contenttypes.admin import BaseGenericInlineFormSet, GenericTabularInline
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.contenttypes.prefetch import GenericPrefetch
-from django.db import IntegrityError, models
+from django.db import IntegrityError, models, transaction
 from django.db.models import Count, Exists, F, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce, Length
 from django.forms.models import BaseInlineFormSet
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
@@ -302,6 +302,38 @@ class SentenceInline(admin.TabularInline):
 # Model admins ---------------------------------------------------------------------------
 
 
+def record_baseline(obj) -> None:
+    """Give `obj` a first version holding its stored state, if it has none yet.
+
+    Records loaded from fixtures (loaddata saves raw, which django-simple-history does not
+    record) have no history; without this, an editor's first change would be its first
+    version and the state before it could not be restored. Called just before the admin
+    changes or deletes a row, so the row in the database still holds that state.
+    """
+    model = type(obj)
+    name = getattr(model._meta, "simple_history_manager_attribute", None)
+    if name is None or obj.pk is None:
+        return
+    history = getattr(model, name)
+    if history.filter(**{model._meta.pk.attname: obj.pk}).exists():
+        return
+    stored = model._default_manager.filter(pk=obj.pk).first()
+    if stored is None:
+        return
+    stored._history_user = None  # not the editor's work: it predates the admin
+    [version] = history.bulk_history_create(
+        [stored], default_change_reason="as recorded before its first edit in the admin"
+    )
+    for field in version._history_m2m_fields:
+        copies = getattr(version, field.name).model
+        through = field.remote_field.through
+        names = [f.name for f in through._meta.fields]
+        rows = through.objects.filter(**{field.m2m_field_name(): stored})
+        copies.objects.bulk_create(
+            copies(history=version, **{n: getattr(row, n) for n in names}) for row in rows
+        )
+
+
 class RecordAdmin(DateFieldsMixin, SimpleHistoryAdmin):
     """What every part of the record shares: history, the public page, safe saving."""
 
@@ -325,14 +357,79 @@ class RecordAdmin(DateFieldsMixin, SimpleHistoryAdmin):
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
         except IntegrityError as exc:
-            reason = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
-            self.message_user(
-                request,
-                f"Nothing was saved: the database refused the change ({reason}). "
-                "Correct it and save again.",
-                messages.ERROR,
-            )
-            return HttpResponseRedirect(request.get_full_path())
+            return self._refused(request, exc)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            record_baseline(obj)
+        super().save_model(request, obj, form, change)
+
+    def save_formset(self, request, form, formset, change):
+        for row in formset.forms:
+            if row.instance.pk is not None and (row.has_changed() or row in formset.deleted_forms):
+                record_baseline(row.instance)
+        super().save_formset(request, form, formset, change)
+
+    def delete_model(self, request, obj):
+        record_baseline(obj)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            record_baseline(obj)
+        super().delete_queryset(request, queryset)
+
+    def history_view(self, request, object_id, extra_context=None):
+        if not str(object_id).isdigit():
+            raise Http404("No such record.")
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        """An earlier version, to look at or to revert to (POST)."""
+        if not (str(object_id).isdigit() and str(version_id).isdigit()):
+            raise Http404("No such version.")
+        request.history_version_id = int(version_id)
+        try:
+            with transaction.atomic():
+                return super().history_form_view(request, object_id, version_id, extra_context)
+        except IntegrityError as exc:
+            return self._refused(request, exc)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        version_id = getattr(request, "history_version_id", None)
+        if version_id is None:
+            return form
+        # simple-history fills the revert form from the live many-to-many rows; show the
+        # version's own (it keeps a copy of them), so reverting restores them too.
+        history = getattr(self.model, self.model._meta.simple_history_manager_attribute)
+        version = history.filter(history_id=version_id).first()
+        if version is None or not version._history_m2m_fields:
+            return form
+        if version.history_type == "-" and version.prev_record is not None:
+            version = version.prev_record  # a deletion's copy is taken after the rows went
+        earlier = {}
+        for field in version._history_m2m_fields:
+            rows = getattr(version, field.name).all()
+            attname = rows.model._meta.get_field(field.m2m_reverse_field_name()).attname
+            earlier[field.name] = [getattr(row, attname) for row in rows]
+
+        class VersionForm(form):
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+                self.initial.update(earlier)
+
+        return VersionForm
+
+    def _refused(self, request, exc):
+        reason = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
+        self.message_user(
+            request,
+            f"Nothing was saved: the database refused the change ({reason}). "
+            "Correct it and save again.",
+            messages.ERROR,
+        )
+        return HttpResponseRedirect(request.get_full_path())
 
 
 @admin.register(Country)
@@ -366,6 +463,12 @@ class SourceAdmin(RecordAdmin):
                 n_citations=count_of(Citation, "source"),
             )
         )
+
+    def get_deleted_objects(self, objs, request):
+        # A source's sentences go with it, though no one may delete one on its own.
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        perms_needed.discard(Sentence._meta.verbose_name)
+        return deleted, counts, perms_needed, protected
 
     def save_formset(self, request, form, formset, change):
         if formset.model is Sentence and "text" in form.changed_data:
@@ -421,21 +524,24 @@ class CoverageFilter(admin.SimpleListFilter):
 
 @admin.register(Sentence)
 class SentenceAdmin(admin.ModelAdmin):
-    """Sentences are cut from their source's text; an editor only says why one is context."""
+    """Sentences are cut from their source's text when it is saved, so an editor neither
+    adds nor deletes one (that would change what the coverage check sees); the editor says
+    why a sentence is kept as context."""
 
     list_display = ["__str__", "excerpt", "covered", "context_note"]
     list_filter = ["source", CoverageFilter]
     search_fields = ["source__title", "context_note"]
-    autocomplete_fields = ["source"]
-    readonly_fields = ["sentence_text"]
+    fields = ["source", "number", "sentence_text", "context_note"]
+    readonly_fields = ["source", "number", "sentence_text"]
 
     def view_on_site(self, obj):
         return public_url(obj)
 
-    def get_readonly_fields(self, request, obj=None):
-        if obj is None:
-            return self.readonly_fields
-        return [*self.readonly_fields, "source", "number", "start", "end"]
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
     def get_queryset(self, request):
         cited = (
@@ -447,7 +553,7 @@ class SentenceAdmin(admin.ModelAdmin):
 
     @admin.display(description="text")
     def sentence_text(self, sentence):
-        return sentence.text if sentence.pk else ""
+        return sentence.text
 
     @admin.display(description="text")
     def excerpt(self, sentence):
