@@ -454,3 +454,26 @@ def test_sync_sentences_is_idempotent(w):
 )
 def test_split_sentences(text, sentences):
     assert [text[a:b] for a, b in split_sentences(text)] == sentences
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_link_triggers_survive_migrating_back_and_forth():
+    """SQLite rebuilds a table to change its constraints, which drops (or trips over) the
+    link triggers; the migrations must leave them in place in both directions."""
+    from django.core.management import call_command
+
+    call_command("migrate", "disputes", "0002", verbosity=0)
+    call_command("migrate", "disputes", verbosity=0)
+    ru = Country.objects.create(code="RU", name="Russia", demonym="Russian")
+    dispute = Dispute.objects.create(title="A dispute")
+    dispute.countries.set([ru])
+    early = Event.objects.create(
+        dispute=dispute, kind="arrest", title="a", actor=ru, date_year=2008
+    )
+    late = Event.objects.create(dispute=dispute, kind="arrest", title="b", actor=ru, date_year=2011)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        RetaliationLink.objects.bulk_create(
+            [RetaliationLink(cause=late, response=early, evidence="stated")]
+        )
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Country.objects.bulk_create([Country(code="e1", name="Estonia", demonym="Estonian")])
