@@ -130,9 +130,10 @@ class Source(PermalinkMixin, models.Model):
         previous = getattr(self, "_stored_text", None)
         super().save(*args, **kwargs)
         if previous != self.text:
-            from .sources import sync_sentences
+            from .sources import relocate_citations, sync_sentences
 
             sync_sentences(self, previous_text=previous)
+            relocate_citations(self)
         self._stored_text = self.text
 
     @classmethod

@@ -72,3 +72,29 @@ def sync_sentences(source, previous_text: str | None = None) -> None:
         )
         for number, (start, end) in enumerate(split_sentences(source.text), start=1)
     )
+
+
+def relocate_citations(source) -> int:
+    """After a text edit, point each citation at its quote again: the occurrence nearest to
+    where it was. A quote the text no longer holds is left alone for Source.clean to report.
+    Returns how many citations moved."""
+    from .models import Citation
+
+    moved = []
+    for citation in Citation.objects.filter(source=source).only("quote", "start"):
+        text, quote = source.text, citation.quote
+        if text[citation.start : citation.start + len(quote)] == quote:
+            continue
+        found = list(_occurrences(text, quote))
+        if found:
+            citation.start = min(found, key=lambda i: abs(i - citation.start))
+            moved.append(citation)
+    Citation.objects.bulk_update(moved, ["start"])
+    return len(moved)
+
+
+def _occurrences(text: str, quote: str):
+    position = text.find(quote)
+    while position >= 0:
+        yield position
+        position = text.find(quote, position + 1)

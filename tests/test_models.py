@@ -477,3 +477,13 @@ def test_the_link_triggers_survive_migrating_back_and_forth():
         )
     with pytest.raises(IntegrityError), transaction.atomic():
         Country.objects.bulk_create([Country(code="e1", name="Estonia", demonym="Estonian")])
+
+
+def test_editing_a_source_moves_citations_to_where_their_quotes_now_are(w):
+    citation = _citation(w, quote="two pilots", start=None)
+    citation.save()
+    source = Source.objects.get(pk=w.source.pk)
+    source.text = "An inserted sentence. " + TEXT
+    source.save()
+    citation.refresh_from_db()
+    assert source.text[citation.start : citation.end] == "two pilots"
