@@ -399,7 +399,7 @@ def fault_run(port, lua, requests_file, requests, database, outage: float, args)
         marks["stop_requested"] = time.monotonic() - t0
         pg_ctl("stop")
         marks["stopped"] = time.monotonic() - t0
-        time.sleep(outage)
+        time.sleep(max(0.0, outage - (marks["stopped"] - marks["stop_requested"])))
         marks["start_requested"] = time.monotonic() - t0
         pg_ctl("start")
         marks["started"] = time.monotonic() - t0
@@ -479,7 +479,8 @@ def analyse_fault(result: dict) -> tuple[list[str], list[str]]:
     health_down = [s for s in health if down_at + 0.3 <= s.t <= marks["start_requested"]]
     health_statuses = _count(s.status for s in health_down)
     lies_down = [s for s in health_down if s.status != 503]
-    health_up_before = [s for s in health if s.t < marks["stop_requested"]]
+    # A poll still in flight when the stop began may rightly see the database go.
+    health_up_before = [s for s in health if s.t + s.latency < marks["stop_requested"]]
     lies_before = [s for s in health_up_before if s.status != 200]
     health_recovered = first_stable(health, up_at, lambda s: s.status == 200)
     health_lag = None if health_recovered is None else max(0.0, health_recovered - up_at)
@@ -536,6 +537,29 @@ def _count(values) -> dict:
 def _median(values) -> float:
     values = sorted(values)
     return values[len(values) // 2] if values else 0.0
+
+
+def summarise_log(log_path: Path) -> None:
+    """What the server said went wrong: 500s with the exception that caused each."""
+    if not log_path.exists():
+        return
+    lines = log_path.read_text(errors="replace").splitlines()
+    errors_500 = [i for i, line in enumerate(lines) if "Internal Server Error:" in line]
+    print(f"\nserver log ({log_path}): {len(errors_500)} internal server errors")
+    causes: dict[str, int] = {}
+    for i in errors_500:
+        block = []
+        for line in lines[i + 1 : i + 200]:
+            if " ERROR " in line or " WARNING " in line:
+                break
+            block.append(line.strip())
+        final = next(
+            (line for line in reversed(block) if re.match(r"^[\w.]+(Error|Exception)\b", line)),
+            "?",
+        )
+        causes[final[:200]] = causes.get(final[:200], 0) + 1
+    for cause, count in sorted(causes.items(), key=lambda kv: -kv[1]):
+        print(f"  {count} x {cause}")
 
 
 # --- main ----------------------------------------------------------------------------------
@@ -654,16 +678,7 @@ def main(argv=None) -> int:
                 break
             except psycopg.OperationalError:
                 time.sleep(0.2)
-    errors = (
-        [
-            line
-            for line in log_path.read_text(errors="replace").splitlines()
-            if "Traceback" in line or " ERROR " in line
-        ]
-        if log_path.exists()
-        else []
-    )
-    print(f"\nserver log: {len(errors)} error lines ({log_path})")
+    summarise_log(log_path)
     if failures:
         print("\nFAILED:")
         for failure in failures:
