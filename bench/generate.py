@@ -49,6 +49,7 @@ BATCH = 5000
 # a real dispute, and makes branches (one cause, several responses) and merges (one
 # response, several causes) common.
 WINDOW = 12
+SOURCE_LINES = 200
 FIRST_DAY = datetime.date(1990, 1, 1)
 SPAN_DAYS = 30 * 365  # events spread over about 30 years, several a day in a big dispute
 
@@ -159,26 +160,36 @@ def make_dispute(
         )
         say(f"  {n_people} people")
 
-        # The source: one line per event, so each line is one sentence to cite.
+        # The sources: reports of SOURCE_LINES lines, one line per event, so each line is one
+        # sentence to cite. A real dispute is told by many articles, not one book: a single
+        # source of 100,000 sentences would be 9 MB of text, past PostgreSQL's 1 MB limit
+        # for a tsvector.
         lines = [
             f"In step {i}, {LANES[i % 2][2]} authorities acted against "
             f"{people[i % n_people]} after the previous move"
             for i in range(n_events)
         ]
-        text = "\n".join(lines)
-        source = Source.objects.bulk_create(
-            [Source(title=f"Synthetic report: {title}"[:300], publisher="Generated", text=text)]
-        )[0]
-        spans = split_sentences(text)
-        Sentence.objects.bulk_create(
+        chunks = [lines[k : k + SOURCE_LINES] for k in range(0, n_events, SOURCE_LINES)]
+        sources = Source.objects.bulk_create(
             (
-                Sentence(source=source, number=k + 1, start=s, end=e)
-                for k, (s, e) in enumerate(spans)
+                Source(
+                    title=f"Synthetic report {k + 1} of {len(chunks)}: {title}"[:300],
+                    publisher="Generated",
+                    text="\n".join(chunk),
+                )
+                for k, chunk in enumerate(chunks)
             ),
             batch_size=BATCH,
         )
-        dispute.sources.add(source)
-        say(f"  a source of {len(spans)} sentences")
+        spans = []  # (source, start, end) of each line, in event order
+        sentences = []
+        for source in sources:
+            for number, (start, end) in enumerate(split_sentences(source.text), start=1):
+                spans.append((source, start, end))
+                sentences.append(Sentence(source=source, number=number, start=start, end=end))
+        Sentence.objects.bulk_create(sentences, batch_size=BATCH)
+        dispute.sources.add(*sources)
+        say(f"  {len(sources)} sources of {len(spans)} sentences")
 
         n_cases = max(1, n_events // 20)
         cases = Case.objects.bulk_create(
@@ -310,10 +321,10 @@ def make_dispute(
         types = ContentType.objects.get_for_models(Event, RetaliationLink, Person, Case, Detention)
 
         def cite(obj, index):
-            s, e = spans[index % len(spans)]
+            source, s, e = spans[index % len(spans)]
             return Citation(
                 source=source,
-                quote=text[s:e],
+                quote=source.text[s:e],
                 start=s,
                 content_type=types[type(obj)],
                 object_id=obj.pk,

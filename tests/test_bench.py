@@ -59,12 +59,15 @@ def test_generated_links_respect_time_order_and_stay_in_their_dispute():
 
 
 @pytest.mark.django_db
-def test_generated_citations_quote_their_source_word_for_word():
-    made = make_dispute(30, seed=5)
-    source = Source.objects.get(disputes__pk=made.dispute_id)
-    spans = list(Sentence.objects.filter(source=source).values_list("start", "end"))
-    assert spans == split_sentences(source.text)
-    citations = Citation.objects.filter(source=source)
+def test_generated_citations_quote_their_sources_word_for_word():
+    made = make_dispute(450, seed=5)
+    sources = list(Source.objects.filter(disputes__pk=made.dispute_id))
+    assert len(sources) == 3, "a long dispute is told by several sources, not one huge text"
+    for source in sources:
+        spans = list(Sentence.objects.filter(source=source).values_list("start", "end"))
+        assert spans == split_sentences(source.text)
+    citations = Citation.objects.filter(source__in=sources).select_related("source")
     assert citations.count() == made.citations
     for citation in citations:
-        assert source.text[citation.start : citation.start + len(citation.quote)] == citation.quote
+        text = citation.source.text
+        assert text[citation.start : citation.start + len(citation.quote)] == citation.quote
