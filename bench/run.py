@@ -697,9 +697,9 @@ def main(argv=None) -> int:
     if opts.duration is None:
         opts.duration = 3 if opts.quick else 10
     if opts.warmup is None:
-        opts.warmup = 1 if opts.quick else 2
+        opts.warmup = 1
     if opts.max_wait is None:
-        opts.max_wait = 2 if opts.quick else 15
+        opts.max_wait = 2 if opts.quick else 5
     if opts.quick and opts.scale:
         opts.scale_events = min(opts.scale_events, 20_000)
     if not Path(WRK).exists():
