@@ -235,7 +235,9 @@ def _connectors(links, row_of, lane_of, rows: int):
 
 @require_safe
 def dispute_detail(request, pk, slug):
-    dispute, redirect = _get_or_redirect(Dispute.objects.prefetch_related("sources"), pk, slug)
+    dispute, redirect = _get_or_redirect(
+        Dispute.objects.prefetch_related("sources", _citations()), pk, slug
+    )
     if redirect:
         return redirect
     countries = list(dispute.countries.order_by("name"))
@@ -310,8 +312,14 @@ def person_detail(request, pk, slug):
             "roles",
             queryset=Role.objects.select_related("country").prefetch_related(_citations()),
         ),
-        Prefetch("relations_from", queryset=PersonRelation.objects.select_related("other")),
-        Prefetch("relations_to", queryset=PersonRelation.objects.select_related("person")),
+        Prefetch(
+            "relations_from",
+            queryset=PersonRelation.objects.select_related("other").prefetch_related(_citations()),
+        ),
+        Prefetch(
+            "relations_to",
+            queryset=PersonRelation.objects.select_related("person").prefetch_related(_citations()),
+        ),
     )
     person, redirect = _get_or_redirect(queryset, pk, slug)
     if redirect:

@@ -54,6 +54,8 @@ def test_walk_the_whole_chain_by_clicking_next_and_previous(record, page):
         page.locator("#step a[rel=next]").click()
         expect_step(page, base, event)
         assert page.locator("#ladder").count() == 1, "the dispute page stays around the step"
+        assert page.locator(f"#rung-item-{event.pk}.is-current").count() == 1
+        assert page.locator(".rung.is-current").count() == 1
     assert page.locator("#step a[rel=next]").count() == 0
     for event in reversed(events[:-1]):
         page.locator("#step a[rel=prev]").click()
@@ -165,7 +167,7 @@ def test_search_updates_as_the_reader_types_and_the_url_can_be_shared(record, pa
     page.wait_for_url("**/search/?q=Khukumov")
     page.wait_for_selector(".result-list li")
     assert page.locator("#q").evaluate("el => el === document.activeElement")
-    assert "result" in page.locator("#live").inner_text()
+    page.wait_for_function("() => /result/.test(document.getElementById('live').textContent)")
     assert page.title().startswith("Search: Khukumov")
     page.reload()
     assert page.locator(".result-list li").count() > 0

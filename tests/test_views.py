@@ -196,7 +196,8 @@ def test_ladder_places_each_event_in_its_states_lane_in_time_order(client, dispu
     positions = []
     for row, event in enumerate(ordered(dispute), start=1):
         match = re.search(
-            rf'<li class="rung row-{row} (lane-[ab])">\s*<article[^>]*rung-{event.pk}"', html
+            rf'<li class="rung row-{row} (lane-[ab])[^"]*"[^>]*>\s*<article[^>]*rung-{event.pk}"',
+            html,
         )
         assert match, event
         assert match.group(1) == lanes[event.actor_id]

@@ -58,3 +58,16 @@ document.addEventListener("htmx:historyRestore", () => {
     announce(heading.dataset.announce || heading.textContent.trim());
   }
 });
+
+// On a dispute page, mark the ladder's card for the step the panel shows.
+function markCurrentRung() {
+  const step = document.getElementById("step");
+  if (!step || !document.getElementById("ladder")) return;
+  for (const rung of document.querySelectorAll(".rung.is-current")) {
+    rung.classList.remove("is-current");
+  }
+  const current = document.getElementById(`rung-item-${step.dataset.event}`);
+  if (current) current.classList.add("is-current");
+}
+document.addEventListener("htmx:afterSettle", markCurrentRung);
+document.addEventListener("htmx:historyRestore", markCurrentRung);
