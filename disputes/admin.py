@@ -339,6 +339,7 @@ class RecordAdmin(DateFieldsMixin, SimpleHistoryAdmin):
 
     list_per_page = 50
     list_select_related = ()
+    object_history_list_template = "admin/disputes/object_history_list.html"
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def view_on_site(self, obj):

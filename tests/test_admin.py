@@ -686,6 +686,8 @@ def test_history_shows_the_editor_and_the_change_and_reverts_it(editor_client, e
     assert "Two pilots detained" in html and "Pilots detained" in html  # the change, old and new
     first = event.history.earliest()
     assert url("event_simple_history", event.pk, first.history_id) in html
+    assert "/admin/auth/user/" not in html  # editors cannot open users: no dead link
+    assert 'style="' not in html and "<script>" not in html  # nothing the CSP would block
 
     response = post_form(editor_client, url("event_simple_history", event.pk, first.history_id))
     assert response.status_code == 302, errors_of(response)
