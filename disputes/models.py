@@ -122,6 +122,17 @@ class Source(PermalinkMixin, models.Model):
 
     class Meta:
         ordering = ["title"]
+        constraints = [
+            models.CheckConstraint(
+                # Fixtures and imports skip URLField's validator; a javascript: address must
+                # not reach a page as a link.
+                condition=Q(url="") | Q(url__startswith="http://") | Q(url__startswith="https://"),
+                name="source_url_is_web_address",
+                violation_error_message=(
+                    "Give the source's address as an http:// or https:// URL, or leave it empty."
+                ),
+            )
+        ]
 
     def __str__(self) -> str:
         return self.title

@@ -212,6 +212,12 @@ BROKEN = [
         "This field cannot be blank.",
     ),
     (
+        "source address that is not a web address",
+        lambda w: Source(title="t", publisher="p", text="x", url="javascript:alert(1)"),
+        "url",
+        "Enter a valid URL.",
+    ),
+    (
         "sentence ending where it starts",
         lambda w: Sentence(source=w.source, number=1, start=5, end=5),
         "__all__",
