@@ -16,6 +16,11 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
 
 import pytest
 from django.apps import apps
@@ -29,6 +34,7 @@ from django.db import connection
 from disputes.management.commands.export_record import EXPORTED
 
 pytestmark = pytest.mark.django_db(transaction=True)
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _exported_models():
@@ -270,3 +276,66 @@ def test_an_import_over_an_existing_record_is_refused_and_changes_nothing(full_r
     with pytest.raises(CommandError, match="already holds a record"):
         call_command("import_record", str(path), verbosity=0)
     assert snapshot() == before
+
+
+ADMIN_POSTGRES_URL = os.environ.get(
+    "ROUNDTRIP_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres"
+)
+
+
+@pytest.fixture
+def other_database(tmp_path):
+    """A DATABASE_URL for the other engine: PostgreSQL when the tests run on SQLite (skipped
+    when no server answers), an SQLite file when they run on PostgreSQL."""
+    if connection.vendor != "sqlite":
+        yield f"sqlite:///{tmp_path / 'other.sqlite3'}"
+        return
+    import psycopg
+
+    name = f"roundtrip_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    try:
+        admin = psycopg.connect(ADMIN_POSTGRES_URL, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as exc:
+        pytest.skip(f"no PostgreSQL to import into ({ADMIN_POSTGRES_URL}): {exc}")
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield ADMIN_POSTGRES_URL.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with psycopg.connect(ADMIN_POSTGRES_URL, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _manage(database_url: str, *args: str) -> None:
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("DATABASE_")},
+        "DATABASE_URL": database_url,
+        "DJANGO_SECRET_KEY": "round-trip-" + "k" * 50,
+        "DJANGO_DEBUG": "0",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, f"manage.py {' '.join(args)}:\n{result.stderr[-3000:]}"
+
+
+def _canonical(path) -> list[str]:
+    return sorted(json.dumps(obj, sort_keys=True) for obj in json.loads(path.read_text()))
+
+
+def test_an_export_moves_between_sqlite_and_postgresql_unchanged(
+    full_record, tmp_path, other_database
+):
+    """Export here, import into a freshly migrated database of the other engine, export
+    there: the two exports hold the same objects, field for field."""
+    here = _export(tmp_path, "here.json")
+    there = tmp_path / "there.json"
+    _manage(other_database, "migrate", "--noinput", "-v0")
+    _manage(other_database, "import_record", str(here), "-v0")
+    _manage(other_database, "export_record", "--output", str(there))
+    assert _canonical(there) == _canonical(here)
