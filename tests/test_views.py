@@ -340,3 +340,14 @@ def test_every_page_of_the_article_renders(client, article):
             response = client.get(obj.get_absolute_url())
             assert response.status_code == 200, obj
     assert client.get(reverse("disputes:home")).status_code == 200
+
+
+def test_a_source_address_is_linked_only_when_it_is_a_web_address(client, dispute):
+    source = Source.objects.get(disputes=dispute)
+    Source.objects.filter(pk=source.pk).update(url="https://example.org/story")
+    assert 'href="https://example.org/story"' in client.get(source.get_absolute_url()).text
+    from disputes.templatetags.explorer import web_url
+
+    for bad in ("javascript:alert(1)", " JavaScript:alert(1)", "data:text/html,x", "//evil"):
+        assert web_url(bad) == ""
+    assert web_url("http://example.org") == "http://example.org"

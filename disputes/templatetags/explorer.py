@@ -83,3 +83,12 @@ def quote(citation):
         "citation": citation,
         "url": f"{url}#s{number}" if number else url,
     }
+
+
+@register.filter
+def web_url(value: str) -> str:
+    """The address if it is an http(s) URL, else "": a stored javascript: or data: URL must
+    never become a link, whatever got it into the database."""
+    value = (value or "").strip()
+    scheme = value.split(":", 1)[0].lower() if ":" in value else ""
+    return value if scheme in {"http", "https"} else ""
