@@ -33,7 +33,7 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 @pytest.fixture
 def article(db):
     """The Russia-Tajikistan dispute as the fixtures record it."""
-    call_command("loaddata", RECORD_FIXTURE, verbosity=0)
+    call_command("load_record", RECORD_FIXTURE, verbosity=0)
 
 
 @pytest.fixture

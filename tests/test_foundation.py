@@ -52,3 +52,20 @@ def test_the_repositorys_copy_of_the_article_is_the_captured_seed():
     assert SEED.read_bytes().count(b"\n") >= 17
     if SHARED_SEED.exists():
         assert SEED.read_bytes() == SHARED_SEED.read_bytes()
+
+
+def test_load_article_loads_once_and_keeps_editors_changes(db):
+    from django.core.management import call_command
+
+    from disputes.models import Citation, Dispute, Event
+
+    call_command("load_article", "--if-empty", verbosity=0)
+    counts = (Dispute.objects.count(), Event.objects.count(), Citation.objects.count())
+    assert counts[0] == 1 and counts[1] > 5 and counts[2] > 20
+    event = Event.objects.first()
+    event.title = "Edited by an editor"
+    event.save()
+    call_command("load_article", "--if-empty", verbosity=0)
+    assert (Dispute.objects.count(), Event.objects.count(), Citation.objects.count()) == counts
+    event.refresh_from_db()
+    assert event.title == "Edited by an editor"

@@ -20,4 +20,4 @@ class Command(BaseCommand):
         if if_empty and Dispute.objects.exists():
             self.stdout.write("The record already holds a dispute; nothing loaded.")
             return
-        call_command("loaddata", FIXTURE, verbosity=options["verbosity"])
+        call_command("load_record", FIXTURE, verbosity=options["verbosity"])
