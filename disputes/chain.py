@@ -1,14 +1,16 @@
 """Walking a dispute's chain in the database.
 
 Time order is (date_key, sequence, pk) with undated events last, the order of the event
-index, so the previous and next steps are keyset look-ups that read one index entry each,
-however long the dispute. "Provoked by" and "provoked" are one indexed query; the chain
+index, so the previous and next steps are keyset look-ups (row-value comparisons) that read
+one index entry each, however long the dispute. "Provoked by" and "provoked" are one indexed query; the chain
 further back or further on is a recursive query, so no view loads a dispute into Python.
 """
 
 from __future__ import annotations
 
-from django.db.models import F, Prefetch, Q
+from django.db import connection
+from django.db.models import BooleanField, Prefetch, Q
+from django.db.models.expressions import RawSQL
 
 from .models import Claim, Event, RetaliationLink
 
@@ -17,49 +19,48 @@ WALK_DEPTH = 6
 WALK_LIMIT = 12
 
 
-def _after(event: Event) -> Q:
-    key, seq, pk = event.date_key, event.sequence, event.pk
-    if key is None:
-        return Q(date_key__isnull=True) & (Q(sequence__gt=seq) | Q(sequence=seq, pk__gt=pk))
-    return (
-        Q(date_key__gt=key)
-        | Q(date_key=key, sequence__gt=seq)
-        | Q(date_key=key, sequence=seq, pk__gt=pk)
-        | Q(date_key__isnull=True)
-    )
+FIELDS = ("pk", "title", "date_year", "date_month", "date_day", "date_inferred")
 
 
-def _before(event: Event) -> Q:
-    key, seq, pk = event.date_key, event.sequence, event.pk
-    if key is None:
-        return (
-            Q(date_key__isnull=False)
-            | Q(date_key__isnull=True, sequence__lt=seq)
-            | Q(date_key__isnull=True, sequence=seq, pk__lt=pk)
-        )
-    return (
-        Q(date_key__lt=key)
-        | Q(date_key=key, sequence__lt=seq)
-        | Q(date_key=key, sequence=seq, pk__lt=pk)
-    )
+def _beyond(columns: tuple[str, ...], op: str, values: tuple) -> RawSQL:
+    """A row-value comparison such as (date_key, sequence, id) > (k, s, pk): the form of a
+    keyset condition that both PostgreSQL and SQLite answer with one range scan of the
+    event index, however far along the dispute the step is."""
+    quote = connection.ops.quote_name
+    table = quote(Event._meta.db_table)
+    left = ", ".join(f"{table}.{quote(column)}" for column in columns)
+    right = ", ".join(["%s"] * len(values))
+    return RawSQL(f"({left}) {op} ({right})", values, output_field=BooleanField())
 
 
-def previous_step(event: Event) -> Event | None:
-    return (
-        Event.objects.filter(_before(event), dispute_id=event.dispute_id)
-        .order_by(F("date_key").desc(nulls_first=True), "-sequence", "-pk")
-        .only("pk", "title", "date_year", "date_month", "date_day", "date_inferred")
-        .first()
-    )
+def _steps(event: Event):
+    return Event.objects.filter(dispute_id=event.dispute_id).only(*FIELDS)
 
 
 def next_step(event: Event) -> Event | None:
-    return (
-        Event.objects.filter(_after(event), dispute_id=event.dispute_id)
-        .in_time_order()
-        .only("pk", "title", "date_year", "date_month", "date_day", "date_inferred")
-        .first()
-    )
+    """The step after this one in time; undated steps come after every dated one."""
+    undated = _steps(event).filter(date_key__isnull=True).order_by("sequence", "pk")
+    if event.date_key is None:
+        return undated.filter(_beyond(("sequence", "id"), ">", (event.sequence, event.pk))).first()
+    key = (event.date_key, event.sequence, event.pk)
+    dated = _steps(event).filter(_beyond(("date_key", "sequence", "id"), ">", key))
+    return dated.order_by("date_key", "sequence", "pk").first() or undated.first()
+
+
+def previous_step(event: Event) -> Event | None:
+    """The step before this one in time."""
+    dated = _steps(event).filter(date_key__isnull=False)
+    if event.date_key is None:
+        earlier = _steps(event).filter(
+            _beyond(("sequence", "id"), "<", (event.sequence, event.pk)), date_key__isnull=True
+        )
+        return (
+            earlier.order_by("-sequence", "-pk").first()
+            or dated.order_by("-date_key", "-sequence", "-pk").first()
+        )
+    key = (event.date_key, event.sequence, event.pk)
+    earlier = _steps(event).filter(_beyond(("date_key", "sequence", "id"), "<", key))
+    return earlier.order_by("-date_key", "-sequence", "-pk").first()
 
 
 def neighbour_links(event: Event) -> tuple[list[RetaliationLink], list[RetaliationLink]]:
