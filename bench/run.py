@@ -24,6 +24,7 @@ Load only ever goes to 127.0.0.1 and every wrk run is bounded in time.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import gzip
 import http.client
@@ -38,6 +39,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -99,16 +101,11 @@ class Database:
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{self.path}{suffix}").unlink(missing_ok=True)
 
-    def backend_pids(self) -> list[int]:
+    def backend_pids(self, conn) -> list[int]:
         """The PostgreSQL server processes connected to this database (gunicorn's)."""
-        if self.vendor != "postgres":
-            return []
-        import psycopg
-
-        with psycopg.connect(f"{PG_URL}/postgres", autocommit=True) as conn:
-            rows = conn.execute(
-                "SELECT pid FROM pg_stat_activity WHERE datname = %s", [self.name]
-            ).fetchall()
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s", [self.name]
+        ).fetchall()
         return [pid for (pid,) in rows]
 
     def _admin(self, sql: str) -> None:
@@ -160,10 +157,9 @@ def _proc_times(pid: int) -> tuple[int, int, float]:
     return int(fields[1]), int(fields[11]) + int(fields[12]), int(fields[13]) + int(fields[14])
 
 
-def server_cpu(master: int, db_pids: list[int]) -> float:
-    """CPU seconds used so far by gunicorn (master, live workers, and workers that exited,
-    which the master reaped) and by the database server processes serving it. Unlike
-    requests/s, CPU per request does not depend on what else the machine is doing."""
+def server_cpu(master: int) -> float:
+    """CPU seconds used so far by gunicorn: the master, its live workers, and the workers
+    that exited (the master reaped them, so their time is in its children's total)."""
     total = 0
     try:
         _, own, reaped = _proc_times(master)
@@ -176,9 +172,62 @@ def server_cpu(master: int, db_pids: list[int]) -> float:
                 ppid, own, reaped = _proc_times(int(entry.name))
             except (OSError, ValueError, IndexError):
                 continue
-            if ppid == master or int(entry.name) in db_pids:
+            if ppid == master:
                 total += own + reaped
     return total / TICK
+
+
+class CpuMeter:
+    """CPU seconds that gunicorn and the PostgreSQL backends serving it spend between
+    start() and stop(). Unlike requests/s, CPU per request does not depend on what else the
+    machine is doing. A backend exits when its worker is recycled and is not reaped by
+    anything of ours, so the backends are sampled a few times a second and each one's last
+    reading is kept."""
+
+    def __init__(self, master: int, db=None, interval: float = 0.25):
+        self.master = master
+        self.db = db
+        self.interval = interval
+        self.base: dict[int, int] = {}
+        self.last: dict[int, int] = {}
+        self._stop = threading.Event()
+        self._thread = None
+        self._conn = None
+
+    def _backends(self) -> dict[int, int]:
+        ticks = {}
+        for pid in self.db.backend_pids(self._conn):
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                ticks[pid] = _proc_times(pid)[1]
+        return ticks
+
+    def _run(self):
+        while not self._stop.wait(self.interval):
+            self.last.update(self._backends())
+
+    def start(self):
+        self.gunicorn0 = server_cpu(self.master)
+        if self.db is not None and self.db.vendor == "postgres":
+            import psycopg
+
+            self._conn = psycopg.connect(f"{PG_URL}/postgres", autocommit=True)
+            self.base = self._backends()
+            self.last = dict(self.base)
+            self._thread = threading.Thread(target=self._run, daemon=True)
+            self._thread.start()
+        return self
+
+    def stop(self) -> float:
+        gunicorn = server_cpu(self.master) - self.gunicorn0
+        database = 0
+        if self._thread:
+            self._stop.set()
+            self._thread.join()
+            self.last.update(self._backends())
+            self._conn.close()
+            database = sum(ticks - self.base.get(pid, 0) for pid, ticks in self.last.items())
+        self.database_seconds = database / TICK
+        return gunicorn + self.database_seconds
 
 
 def loadavg() -> float:
@@ -282,8 +331,7 @@ class Server:
 def wrk(
     server, path, *, seconds, threads, connections, headers=None, paths=None, bust=False, db=None
 ):
-    db_pids = db.backend_pids() if db else []
-    cpu_before = server_cpu(server.proc.pid, db_pids)
+    meter = CpuMeter(server.proc.pid, db).start()
     env = dict(os.environ, BENCH_BUST="1" if bust else "0", BENCH_PATHS="")
     tmp = None
     if paths:
@@ -310,7 +358,7 @@ def wrk(
         if tmp:
             os.unlink(tmp.name)
         drained = server.drain()
-    cpu = server_cpu(server.proc.pid, db_pids) - cpu_before
+        cpu = meter.stop()
     line = next(line for line in out.splitlines() if line.startswith("BENCH_JSON "))
     data = json.loads(line.removeprefix("BENCH_JSON "))
     seconds_run = data["duration_us"] / 1e6
@@ -331,6 +379,7 @@ def wrk(
         # it during the drain, inside the CPU measured.
         "cpu_ms_per_request": 1000 * cpu / (data["requests"] + connections),
         "cpu_seconds": cpu,
+        "database_cpu_seconds": meter.database_seconds,
         "raw": data,
     }
 
@@ -661,6 +710,39 @@ def machine() -> dict:
     }
 
 
+def run_commit(commit: str, argv: list[str]) -> int:
+    """Export the commit with `git archive` (no change to the repository) and run that
+    tree's own bench/run.py on it, saving the results here."""
+    rev = subprocess.run(
+        ["git", "rev-parse", "--short", commit], cwd=ROOT, capture_output=True, text=True
+    )
+    if rev.returncode:
+        log(f"unknown commit {commit!r}")
+        return 2
+    tree = Path(tempfile.mkdtemp(prefix=f"dispute-bench-{rev.stdout.strip()}-"))
+    try:
+        archive = subprocess.run(
+            ["git", "archive", commit], cwd=ROOT, capture_output=True, check=True
+        )
+        subprocess.run(["tar", "-x", "-C", str(tree)], input=archive.stdout, check=True)
+        args, skip = [], False
+        for arg in argv:
+            if skip:
+                skip = False
+            elif arg == "--commit":
+                skip = True
+            elif not arg.startswith("--commit="):
+                args.append(arg)
+        log(f"benchmarking {commit} ({rev.stdout.strip()}) exported to {tree}")
+        return subprocess.run(
+            [python(), str(tree / "bench" / "run.py"), *args, "--results", str(RESULTS)],
+            cwd=tree,
+            env=dict(os.environ, BENCH_COMMIT=rev.stdout.strip()),
+        ).returncode
+    finally:
+        shutil.rmtree(tree, ignore_errors=True)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -692,6 +774,12 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--max-wait", type=float, help="seconds to wait for a quiet machine per test"
     )
+    parser.add_argument(
+        "--commit",
+        help="benchmark this commit (e.g. HEAD) from a clean export instead of the working "
+        "tree, which other engineers may be changing mid-run",
+    )
+    parser.add_argument("--results", help=argparse.SUPPRESS)
     parser.add_argument("--keep-db", action="store_true", help="do not drop the databases")
     opts = parser.parse_args(argv)
     if opts.duration is None:
@@ -706,6 +794,8 @@ def main(argv=None) -> int:
         log(f"wrk not found at {WRK}")
         return 2
 
+    if opts.commit:
+        return run_commit(opts.commit, argv if argv is not None else sys.argv[1:])
     # Stopped by a signal, the runner still stops gunicorn and drops its database.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -717,9 +807,11 @@ def main(argv=None) -> int:
         "when": stamp,
         "machine": machine(),
         "options": vars(opts),
-        "git": subprocess.run(
+        "git": os.environ.get("BENCH_COMMIT")
+        or subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
-        ).stdout.strip(),
+        ).stdout.strip()
+        + " + working tree",
     }
     try:
         if opts.scale:
@@ -730,9 +822,10 @@ def main(argv=None) -> int:
         shutil.rmtree(workdir, ignore_errors=True)
     report["seconds"] = round(time.monotonic() - started, 1)
 
-    RESULTS.mkdir(exist_ok=True)
+    results_dir = Path(opts.results) if opts.results else RESULTS
+    results_dir.mkdir(exist_ok=True)
     kind = "scale" if opts.scale else "quick" if opts.quick else "full"
-    path = RESULTS / f"{stamp}-{kind}-{opts.db}.json"
+    path = results_dir / f"{stamp}-{kind}-{opts.db}.json"
     path.write_text(json.dumps(report, indent=1, default=str))
     m = report["machine"]
     log(
@@ -743,7 +836,7 @@ def main(argv=None) -> int:
         print_scale(report["scale"])
     else:
         print_table(report["runs"])
-    log(f"\n{report['seconds']:.0f} s in all; results saved to {path.relative_to(ROOT)}")
+    log(f"\n{report['seconds']:.0f} s in all; results saved to {path}")
     return 0
 
 
