@@ -662,6 +662,22 @@ def main(argv=None) -> int:
             )
             result = fault_run(port, lua, requests_file, requests, database, args.outage, args)
             lines, fault_failures = analyse_fault(result)
+            timeline = workdir / "fault_timeline.json"
+            timeline.write_text(
+                json.dumps(
+                    {
+                        "marks": result["marks"],
+                        **{
+                            name: [
+                                [round(x.t, 3), x.status, round(x.latency, 4), x.path]
+                                for x in result[name]
+                            ]
+                            for name in ("pages", "health", "truth")
+                        },
+                    }
+                )
+            )
+            lines.append(f"every sample (t, status, latency, path): {timeline}")
             print("\n".join(lines), flush=True)
             failures += fault_failures
     finally:
