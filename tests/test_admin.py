@@ -847,3 +847,42 @@ def test_a_field_added_to_a_model_shows_up_in_its_form(editor_client, db):
             if isinstance(field, models.GeneratedField):
                 continue
             assert field.name in form.fields, f"{model.__name__}.{field.name}"
+
+
+# In a real browser --------------------------------------------------------------------------
+
+
+def pick(page, field_id, text):
+    """Choose `text` in an autocomplete (select2) field, as an editor types and clicks."""
+    page.click(f"#{field_id} + .select2 .select2-selection")
+    page.fill(".select2-container--open .select2-search__field", text)
+    page.click(f".select2-results__option:has-text('{text}')")
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_editor_records_a_link_in_chromium_under_the_sites_security_policy(
+    live_server, page, editor, record
+):
+    page.goto(f"{live_server.url}/admin/login/?next=/admin/disputes/retaliationlink/add/")
+    page.fill("#id_username", "editor")
+    page.fill("#id_password", "correct horse battery")
+    page.click("input[type=submit]")
+    page.wait_for_url("**/admin/disputes/retaliationlink/add/")
+
+    pick(page, "id_cause", "Khukumov convicted")
+    pick(page, "id_response", "Pilots detained")
+    page.select_option("#id_evidence", "speculated")
+    page.select_option("#id_claims-0-stance", "speculates")
+    page.fill("#id_claims-0-claimant", "observers")
+    pick(page, f"id_{CITATIONS}-0-source", "Tajik official")
+    page.fill(f"#id_{CITATIONS}-0-quote", SPECULATION)
+    page.click("input[name=_save]")
+
+    page.wait_for_url("**/admin/disputes/retaliationlink/")
+    assert "was added successfully" in page.inner_text(".messagelist")
+    link = RetaliationLink.objects.get()
+    assert link.claims.get().claimant == "observers"
+    assert link.citations.get().quote == SPECULATION
+    assert link.history.get().history_user == editor
+    assert page.console_errors == []
