@@ -256,6 +256,9 @@ def dispute_detail(request, pk, slug):
             dispute.summary
             or f"{ladder['total']} steps between " + " and ".join(c.name for c in countries),
             url=url,
+            title=str(dispute)
+            if ladder["page"] == 1
+            else f"{dispute}, steps {ladder['first_number']}–{ladder['last_number']}",
         ),
     }
     first = ladder["rows"][0]["event"] if ladder["rows"] else None

@@ -223,3 +223,26 @@ def test_screenshots_of_the_dispute_and_an_event(record, browser, artifacts_dir,
     page.goto(base + Source.objects.get().get_absolute_url())
     page.screenshot(path=str(artifacts_dir / f"source-{width}.png"), full_page=True)
     context.close()
+
+
+def test_the_ladder_pages_in_place_and_back_returns_to_the_first_page(live_server, page):
+    from disputes.synthetic import make_dispute
+
+    dispute = make_dispute(120, seed=8)
+    base = live_server.url
+    page.goto(base + dispute.get_absolute_url())
+    assert page.locator(".rung").count() == 50
+    page.locator("#ladder nav.pager a[rel=next]").first.click()
+    page.wait_for_url(base + dispute.get_absolute_url() + "?page=2")
+    page.wait_for_function("() => document.activeElement?.id === 'ladder-title'")
+    assert "steps 51–100" in page.locator("#ladder-title").inner_text()
+    assert "steps 51–100" in page.title()
+    assert page.locator("#step").count() == 1, "only the ladder was swapped"
+    page.go_back()
+    page.wait_for_url(base + dispute.get_absolute_url())
+    page.wait_for_function(
+        "() => !document.querySelector('#ladder-title').textContent.includes('51')"
+    )
+    page.reload()
+    assert page.locator(".rung").count() == 50
+    assert page.console_errors == []
