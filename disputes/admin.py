@@ -102,12 +102,13 @@ def date_parts(prefix: str) -> tuple[str, str, str]:
 
 def year_filter(prefix: str, label: str):
     """A change-list filter on a fuzzy date's year: by decade when the record spans many
-    years, by year otherwise, plus the rows whose year is unknown."""
+    years, by year otherwise, plus the rows whose year is unknown. `prefix` may follow a
+    relation: "cause__date" filters links by their cause's year."""
     year = f"{prefix}_year"
 
     class YearFilter(admin.SimpleListFilter):
         title = label
-        parameter_name = f"{prefix}_in"
+        parameter_name = f"{prefix.replace('__', '_')}_in"
 
         def lookups(self, request, model_admin):
             years = sorted(
@@ -138,7 +139,7 @@ def year_filter(prefix: str, label: str):
             except ValueError:
                 return queryset.none()
 
-    YearFilter.__name__ = f"{prefix.title()}YearFilter"
+    YearFilter.__name__ = f"{prefix.replace('__', '_').title().replace('_', '')}YearFilter"
     return YearFilter
 
 
@@ -745,6 +746,7 @@ class RetaliationLinkAdmin(RecordAdmin):
         "evidence",
         ("cause__actor", admin.RelatedFieldListFilter),
         ("response__actor", admin.RelatedFieldListFilter),
+        year_filter("cause__date", "year of the cause"),
     ]
     search_fields = ["cause__title", "response__title", "summary", "claims__claimant"]
     autocomplete_fields = ["cause", "response"]

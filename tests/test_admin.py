@@ -386,6 +386,10 @@ def test_link_list_filters_by_dispute_and_evidence(editor_client, record):
     response = editor_client.get(base, {"cause__dispute__id__exact": record["dispute"].pk})
     assert len(response.context["cl"].result_list) == 2
     assert "TJ → RU" in response.content.decode()
+    response = editor_client.get(base, {"cause_date_in": "2010"})
+    assert [str(link) for link in response.context["cl"].result_list] == [
+        "Khukumov convicted → Pilots detained"
+    ]
 
 
 # Links: the valid one and the invalid ones ---------------------------------------------------
