@@ -19,9 +19,6 @@ WALK_DEPTH = 6
 WALK_LIMIT = 12
 
 
-FIELDS = ("pk", "title", "date_year", "date_month", "date_day", "date_inferred")
-
-
 def _beyond(columns: tuple[str, ...], op: str, values: tuple) -> RawSQL:
     """A row-value comparison such as (date_key, sequence, id) > (k, s, pk): the form of a
     keyset condition that both PostgreSQL and SQLite answer with one range scan of the
@@ -34,7 +31,7 @@ def _beyond(columns: tuple[str, ...], op: str, values: tuple) -> RawSQL:
 
 
 def _steps(event: Event):
-    return Event.objects.filter(dispute_id=event.dispute_id).only(*FIELDS)
+    return Event.objects.filter(dispute_id=event.dispute_id)
 
 
 def next_step(event: Event) -> Event | None:

@@ -43,6 +43,7 @@ from .models import (
     Sentence,
     Source,
 )
+from .templatetags.explorer import event_when
 
 LADDER_WINDOW = 50
 LIST_LIMIT = 50
@@ -273,11 +274,12 @@ def event_detail(request, pk, slug):
     event, redirect = _get_or_redirect(_event_queryset(), pk, slug)
     if redirect:
         return redirect
-    description = f"{event.date} · {event.actor}: {event.summary or event.title}"
+    when = event_when(event)
+    description = f"{when} · {event.actor}: {event.summary or event.title}"
     context = {
         "step": chain.step(event),
         "heading_level": _heading_level(request),
-        "meta": _meta(request, event, description, title=f"{event.title} ({event.date})"),
+        "meta": _meta(request, event, description, title=f"{event.title} ({when})"),
     }
     return _respond(request, "disputes/event.html", "fragment", context, vary=[STEP_LEVEL_HEADER])
 

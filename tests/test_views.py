@@ -351,3 +351,24 @@ def test_a_source_address_is_linked_only_when_it_is_a_web_address(client, disput
     for bad in ("javascript:alert(1)", " JavaScript:alert(1)", "data:text/html,x", "//evil"):
         assert web_url(bad) == ""
     assert web_url("http://example.org") == "http://example.org"
+
+
+@pytest.mark.skipif(
+    not hasattr(Event, "not_before"), reason="Event.not_before is not in the model yet"
+)
+def test_a_date_bounded_by_an_earlier_step_says_not_before_with_its_reason(client, dispute):
+    event = ordered(dispute)[-1]
+    Event.objects.filter(pk=event.pk).update(
+        date_year=2040,
+        date_month=None,
+        date_day=None,
+        not_before_year=2040,
+        not_before_month=3,
+        not_before_inferred="told after the March step",
+    )
+    event.refresh_from_db()
+    html = client.get(event.get_absolute_url()).text
+    assert '<time datetime="2040">2040</time>' in html
+    assert ', not before <time datetime="2040-03">March 2040</time>' in html
+    assert "(told after the March step)" in html
+    assert f"<title>{event.title} (2040, not before March 2040)" in html

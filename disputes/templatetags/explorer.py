@@ -92,3 +92,31 @@ def web_url(value: str) -> str:
     value = (value or "").strip()
     scheme = value.split(":", 1)[0].lower() if ":" in value else ""
     return value if scheme in {"http", "https"} else ""
+
+
+@register.filter
+def event_date(event, short=False) -> str:
+    """An event's date as `fuzzy` shows it, and, when the source places the event after a
+    known step (Event.not_before), the earliest it can be: "2011, not before March 2011"."""
+    date = event.date
+    shown = fuzzy(date, short)
+    bound = getattr(event, "not_before", None)
+    narrowed = getattr(date, "narrowed_by", None)
+    if not isinstance(bound, dates.FuzzyDate) or narrowed is None or not narrowed(bound):
+        return shown
+    reason = ""
+    if bound.inferred and not short:
+        reason = format_html(' <span class="inferred">({})</span>', bound.inferred)
+    return format_html(
+        '{}<span class="bound">, not before <time datetime="{}">{}</time>{}</span>',
+        shown,
+        bound.iso(),
+        bound.display(),
+        reason,
+    )
+
+
+def event_when(event) -> str:
+    """The same as plain text, for titles and descriptions."""
+    when = getattr(event, "when", None)
+    return when if isinstance(when, str) else str(event.date)
