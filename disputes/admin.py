@@ -10,8 +10,10 @@ up front, so a page costs the same number of queries whatever its length.
 from __future__ import annotations
 
 from django import forms
+from django.apps import apps
 from django.contrib import admin, messages
 from django.contrib.contenttypes.admin import BaseGenericInlineFormSet, GenericTabularInline
+from django.contrib.contenttypes.fields import GenericRelation
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.contenttypes.prefetch import GenericPrefetch
 from django.db import IntegrityError, models, transaction
@@ -52,9 +54,15 @@ STR_RELATED = {
     Sentence: ["source"],
 }
 
-# Models that carry quotes (a `citations` generic relation).
-CITED_MODELS = [Country, Dispute, Person, Role, PersonRelation, Case, Event, Detention]
-CITED_MODELS += [RetaliationLink, Claim]
+# Models that carry quotes: those with a generic relation to Citation.
+CITED_MODELS = [
+    model
+    for model in apps.get_app_config("disputes").get_models()
+    if any(
+        isinstance(field, GenericRelation) and field.related_model is Citation
+        for field in model._meta.private_fields
+    )
+]
 
 
 def str_ready(model):

@@ -262,6 +262,14 @@ def test_every_model_of_the_record_is_in_the_admin():
     assert set(RECORD_MODELS) <= registered
 
 
+def test_every_record_that_carries_quotes_shows_them_inline():
+    from disputes.admin import CITED_MODELS, CitationInline
+
+    assert {Event, RetaliationLink, Claim, Person, Detention, Case} <= set(CITED_MODELS)
+    for model in CITED_MODELS:
+        assert CitationInline in admin.site._registry[model].inlines, model.__name__
+
+
 def test_every_relation_is_picked_by_autocomplete():
     """A foreign key or many-to-many field in a form is an autocomplete (the target admin
     has search fields, which Django's checks demand), never a select of every row."""
