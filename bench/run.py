@@ -480,6 +480,22 @@ def page_weight(server, path: str) -> dict:
     return {"total_bytes": total, "parts": rows}
 
 
+def conditional(server, path: str) -> dict:
+    """Issue 5 point 4: does the permalink send a validator, and answer 304 to it?"""
+    status, headers, _ = server.get(path)
+    etag, modified = headers.get("ETag"), headers.get("Last-Modified")
+    result = {
+        "etag": etag,
+        "last_modified": modified,
+        "cache_control": headers.get("Cache-Control"),
+    }
+    if etag:
+        result["if_none_match_status"] = server.get(path, {"If-None-Match": etag})[0]
+    if modified:
+        result["if_modified_since_status"] = server.get(path, {"If-Modified-Since": modified})[0]
+    return result
+
+
 def run_database(vendor: str, opts, workdir: Path) -> dict:
     log(f"\n=== {vendor} ===")
     seconds = opts.duration
@@ -520,32 +536,42 @@ def run_database(vendor: str, opts, workdir: Path) -> dict:
         ]
         results = {"database": vendor, "urls": {"event": event, "dispute": dispute}, "tests": {}}
         logfile = workdir / f"gunicorn-{vendor}.log"
-        with Server(env, opts.workers, opts.max_requests, logfile) as server:
-            for name, path, headers, cycle, _bust, fragment in tests:
-                info = check(server, path, headers, expect_fragment=fragment)
-                for sample in (cycle or [])[:: max(1, len(cycle or []) // 25)]:
-                    check(server, sample, headers, expect_fragment=fragment)
-                results["tests"].setdefault(name, {})["response_bytes"] = info["bytes"]
-            results["page_weight"] = page_weight(server, event)
-            # Warm-up: every worker imports, connects and fills its template cache.
-            for _name, path, headers, cycle, bust, _ in tests:
-                wrk(
-                    server, path, seconds=opts.warmup, threads=opts.threads,
-                    connections=opts.connections, headers=headers, paths=cycle, bust=bust, db=db,
-                )  # fmt: skip
-            for name, path, headers, cycle, bust, _ in tests:
-                busy = wait_for_quiet(opts.busy_limit, opts.max_wait)
-                result = wrk(
-                    server, path, seconds=seconds, threads=opts.threads,
-                    connections=opts.connections, headers=headers, paths=cycle, bust=bust, db=db,
-                )  # fmt: skip
-                result["loadavg_before"] = loadavg()
-                result["busy_before"] = busy
-                results["tests"][name].update(result)
-                log(
-                    f"  {name:<14} {result['rps']:8.0f} req/s  p50 {result['p50_ms']:6.1f} ms"
-                    f"  p99 {result['p99_ms']:6.1f} ms  non-2xx {result['non_2xx']}"
-                )
+        # Warm tests run against production settings; cold ones against a server whose page
+        # cache (if any) holds nothing, so every request is rendered.
+        for cold in (False, True):
+            server_env = dict(env, BENCH_PAGE_CACHE="off" if cold else "on")
+            group = [t for t in tests if t[4] == cold]
+            with Server(server_env, opts.workers, opts.max_requests, logfile) as server:
+                for name, path, headers, cycle, _bust, fragment in group:
+                    info = check(server, path, headers, expect_fragment=fragment)
+                    for sample in (cycle or [])[:: max(1, len(cycle or []) // 25)]:
+                        check(server, sample, headers, expect_fragment=fragment)
+                    results["tests"][name] = {"response_bytes": info["bytes"]}
+                if not cold:
+                    results["page_weight"] = page_weight(server, event)
+                    results["conditional"] = conditional(server, event)
+                # Warm-up: every worker imports, connects and fills its template cache.
+                for _name, path, headers, cycle, bust, _ in group:
+                    wrk(
+                        server, path, seconds=opts.warmup, threads=opts.threads,
+                        connections=opts.connections, headers=headers, paths=cycle, bust=bust,
+                    )  # fmt: skip
+                for name, path, headers, cycle, bust, _ in group:
+                    busy = wait_for_quiet(opts.busy_limit, opts.max_wait)
+                    result = wrk(
+                        server, path, seconds=seconds, threads=opts.threads,
+                        connections=opts.connections, headers=headers, paths=cycle, bust=bust,
+                        db=db,
+                    )  # fmt: skip
+                    result["loadavg_before"] = loadavg()
+                    result["busy_before"] = busy
+                    results["tests"][name].update(result)
+                    log(
+                        f"  {name:<14} {result['rps']:8.0f} req/s  p50 {result['p50_ms']:6.1f} ms"
+                        f"  p99 {result['p99_ms']:6.1f} ms  non-2xx {result['non_2xx']}"
+                        f"  cpu {result['cpu_ms_per_request']:6.2f} ms"
+                    )
+        results["tests"] = {t[0]: results["tests"][t[0]] for t in tests}
         results["gunicorn_log_tail"] = logfile.read_text(errors="replace")[-3000:]
         # The baseline is the mean of the two hello-world runs, one at each end of the run.
         hello = (results["tests"]["hello"]["rps"] + results["tests"]["hello (end)"]["rps"]) / 2
@@ -579,7 +605,10 @@ def run_scale(vendor: str, opts, workdir: Path) -> dict:
 
         def measure(phase, urls, totals):
             results = {"totals": totals}
-            with Server(env, opts.workers, opts.max_requests, workdir / "gunicorn-scale.log") as s:
+            cold_env = dict(env, BENCH_PAGE_CACHE="off")
+            with Server(
+                cold_env, opts.workers, opts.max_requests, workdir / "gunicorn-scale.log"
+            ) as s:
                 for url in urls[:: max(1, len(urls) // 25)]:
                     check(s, url)
                 for name, headers in (("event", None), ("fragment", HX)):
@@ -669,6 +698,13 @@ def print_table(results: list[dict]) -> None:
             "work on the machine does not inflate; cpu ratio = hello-world's cpu ms / the "
             "test's.\nbusy: CPU used by other work just before the test; req/s taken on a busy "
             "machine understate the server"
+        )
+        cond = res["conditional"]
+        log(
+            f"conditional requests on the event page: ETag {cond['etag']!r} "
+            f"(If-None-Match -> {cond.get('if_none_match_status', '-')}), Last-Modified "
+            f"{cond['last_modified']!r} (If-Modified-Since -> "
+            f"{cond.get('if_modified_since_status', '-')}), Cache-Control {cond['cache_control']!r}"
         )
         weight = res["page_weight"]
         log(f"first load of {res['urls']['event']}: {weight['total_bytes']} bytes on the wire")

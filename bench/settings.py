@@ -17,3 +17,12 @@ ROOT_URLCONF = "bench.urls"
 # The runner collects static files into its own directory, so that another checkout's
 # `collectstatic --clear` cannot pull files from under a running benchmark.
 STATIC_ROOT = Path(os.environ.get("BENCH_STATIC_ROOT", STATIC_ROOT))  # noqa: F405
+
+# Cold runs start gunicorn with BENCH_PAGE_CACHE=off: the page cache (if the project has one)
+# becomes a cache that never holds anything, so every request is rendered, whatever the
+# cache's key is made of. Warm runs keep the production cache.
+if os.environ.get("BENCH_PAGE_CACHE") == "off" and "pages" in globals().get("CACHES", {}):
+    CACHES = {  # noqa: F405
+        **CACHES,  # noqa: F405
+        "pages": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"},
+    }
