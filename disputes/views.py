@@ -88,11 +88,20 @@ def _meta(request, obj, description: str, kind: str = "article", title: str = ""
 
 
 def with_sentence(queryset):
-    """Citations annotated with the number of the sentence their quote starts in."""
-    number = Sentence.objects.filter(
-        source_id=OuterRef("source_id"), start__lte=OuterRef("start"), end__gt=OuterRef("start")
-    ).values("number")[:1]
-    return queryset.select_related("source").annotate(sentence_number=Subquery(number))
+    """Citations annotated with the number of the sentence their quote starts in: the last
+    sentence of the source starting at or before the quote (one index probe given an index
+    on Sentence (source, start))."""
+    number = (
+        Sentence.objects.filter(source_id=OuterRef("source_id"), start__lte=OuterRef("start"))
+        .order_by("-start")
+        .values("number")[:1]
+    )
+    # A quote shows its source's title, never its text, which can be long: leave it unread.
+    return (
+        queryset.select_related("source")
+        .defer("source__text", "source__capture_note")
+        .annotate(sentence_number=Subquery(number))
+    )
 
 
 def _citations():

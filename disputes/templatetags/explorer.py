@@ -120,3 +120,15 @@ def event_when(event) -> str:
     """The same as plain text, for titles and descriptions."""
     when = getattr(event, "when", None)
     return when if isinstance(when, str) else str(event.date)
+
+
+@register.filter
+def permalink(obj) -> str:
+    """obj.get_absolute_url(), worked out once per object: a step's link appears several
+    times on a page (href and hx-get, the ladder and the text), and reversing a URL and
+    slugifying a title each time adds up on a page of fifty steps."""
+    url = getattr(obj, "_permalink", None)
+    if url is None:
+        url = obj.get_absolute_url()
+        obj._permalink = url
+    return url
