@@ -668,6 +668,9 @@ def run_scale(vendor: str, opts, workdir: Path) -> dict:
 
 def print_table(results: list[dict]) -> None:
     for res in results:
+        if "error" in res:
+            log(f"\n{res['database']}: no figures ({res['error']})")
+            continue
         log(
             f"\n{res['database']}: ratio = requests/s / hello-world's mean requests/s in this "
             f"run ({res['hello_rps']:.0f})"
@@ -717,6 +720,9 @@ def print_table(results: list[dict]) -> None:
 
 def print_scale(results: list[dict]) -> None:
     for res in results:
+        if "error" in res:
+            log(f"\nscale on {res['database']}: no figures ({res['error']})")
+            continue
         log(f"\nscale on {res['database']} (cold: cycling permalinks, every request rendered)")
         for phase, ratios in res["ratios"].items():
             for name, r in ratios.items():
@@ -850,10 +856,20 @@ def main(argv=None) -> int:
         + " + working tree",
     }
     try:
-        if opts.scale:
-            report["scale"] = [run_scale(v, opts, workdir) for v in vendors]
-        else:
-            report["runs"] = [run_database(v, opts, workdir) for v in vendors]
+        key, run = ("scale", run_scale) if opts.scale else ("runs", run_database)
+        report[key] = []
+        for vendor in vendors:
+            # One database failing (PostgreSQL down, say) must not lose the other's figures.
+            try:
+                report[key].append(run(vendor, opts, workdir))
+            except (OSError, RuntimeError, subprocess.SubprocessError, ImportError) as exc:
+                log(f"{vendor}: the benchmark failed: {exc}")
+                report[key].append({"database": vendor, "error": repr(exc)})
+            except Exception as exc:  # psycopg's errors, without importing psycopg here
+                if type(exc).__module__.split(".")[0] != "psycopg":
+                    raise
+                log(f"{vendor}: the database failed: {exc}")
+                report[key].append({"database": vendor, "error": repr(exc)})
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     report["seconds"] = round(time.monotonic() - started, 1)
