@@ -8,6 +8,10 @@ comparisons each date also has two integer keys, YYYYMMDD-shaped:
   before "28 March 2011";
 - the high key fills missing parts with their largest value, so "2011" ends at 20111231.
 
+A source may place an imprecise date after a known step ("the pilots received a sentence",
+told after their detention in March 2011): a second fuzzy date, "not before", records that
+bound within the first, and sorting starts from it when it is given (Event.date_key).
+
 One date is *certainly* before another only when its high key is below the other's low key;
 everything else (say "2011" against "March 2011") is a comparison the precision does not allow.
 The same expressions serve the database (check constraints, generated columns, indexes) and
@@ -210,10 +214,34 @@ class FuzzyDate:
         return f"{self.day} {MONTH_ABBR[self.month]} {self.year}"
 
     def __str__(self) -> str:
-        text = self.display()
-        if self.inferred and self.known:
-            text += f" ({self.inferred_part()} inferred)"
-        return text
+        return self.display() + self._inferred_suffix()
+
+    def _inferred_suffix(self) -> str:
+        return f" ({self.inferred_part()} inferred)" if self.inferred and self.known else ""
+
+    def narrowed_by(self, not_before: FuzzyDate | None) -> bool:
+        """True when a not-before date says more than this date does: its first day is
+        later than this date's first day ("March 2011" within "2011", but not "January
+        2011" or "1 Mar 2011" within "March 2011"). Compared by parts, so an invalid day
+        (which the database refuses anyway) cannot raise here."""
+
+        def first(date: FuzzyDate) -> tuple[int, int, int]:
+            return (date.year, date.month or 1, date.day or 1)
+
+        return (
+            not_before is not None
+            and self.known
+            and not_before.known
+            and first(not_before) > first(self)
+        )
+
+    def with_bound(self, not_before: FuzzyDate | None) -> str:
+        """The date with the earliest it can be, when a source places it after a known step:
+        "2011, not before March 2011 (year inferred)". The inferred note stays this date's;
+        a bound that says no more than the date itself is left out."""
+        if not self.narrowed_by(not_before):
+            return str(self)
+        return f"{self.display()}, not before {not_before.display()}{self._inferred_suffix()}"
 
     def inferred_part(self) -> str:
         """Which part the note concerns, as the reader should see it. Editors write the

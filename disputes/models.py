@@ -14,7 +14,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
-from django.db.models.lookups import GreaterThanOrEqual
+from django.db.models.functions import Coalesce
+from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
 from django.urls import reverse
 from django.utils.text import slugify
 from simple_history.models import HistoricalRecords
@@ -44,14 +45,27 @@ class PermalinkMixin:
         return reverse(self.url_name, kwargs={"pk": self.pk, "slug": self.slug})
 
 
-def fuzzy_date_fields(prefix: str, label: str):
+INFERRED_HELP = (
+    "If any part of the date is not stated in the source, say which part and why, "
+    'e.g. "year: the article reports it as recent news after the March 2011 events".'
+)
+
+
+def fuzzy_date_fields(
+    prefix: str,
+    label: str,
+    *,
+    year_help: str = "Leave empty if the source gives no year.",
+    inferred_label: str | None = None,
+    inferred_help: str = INFERRED_HELP,
+):
     """The four columns of one fuzzy date (see dates.py)."""
     return {
         f"{prefix}_year": models.PositiveSmallIntegerField(
             f"{label} year",
             null=True,
             blank=True,
-            help_text="Leave empty if the source gives no year.",
+            help_text=year_help,
         ),
         f"{prefix}_month": models.PositiveSmallIntegerField(
             f"{label} month", null=True, blank=True, help_text="1-12; empty if not given."
@@ -60,13 +74,10 @@ def fuzzy_date_fields(prefix: str, label: str):
             f"{label} day", null=True, blank=True, help_text="1-31; empty if not given."
         ),
         f"{prefix}_inferred": models.CharField(
-            f"{label} inferred",
+            inferred_label or f"{label} inferred",
             max_length=500,
             blank=True,
-            help_text=(
-                "If any part of the date is not stated in the source, say which part and why, "
-                'e.g. "year: the article reports it as recent news after the March 2011 events".'
-            ),
+            help_text=inferred_help,
         ),
     }
 
@@ -363,6 +374,16 @@ class Case(PermalinkMixin, models.Model):
         return self.title
 
 
+NOT_BEFORE_NEEDS_DATE = (
+    "A not-before date needs the event's own date: give the date's year (marked as inferred, "
+    "with the reason, if the source does not state it), or clear the not-before date."
+)
+NOT_BEFORE_NEEDS_REASON = (
+    "Say why the event is not before that date: which step of the source it follows, "
+    'e.g. "after the pilots\' detention in March 2011 (line 4)".'
+)
+
+
 class EventQuerySet(models.QuerySet):
     def in_time_order(self):
         return self.order_by(F("date_key").asc(nulls_last=True), "sequence", "pk")
@@ -400,8 +421,28 @@ class Event(PermalinkMixin, models.Model):
         "Detention", on_delete=models.PROTECT, null=True, blank=True, related_name="events"
     )
     locals().update(fuzzy_date_fields("date", "date"))
+    locals().update(
+        fuzzy_date_fields(
+            "not_before",
+            "not before",
+            year_help=(
+                "The earliest the event can be, when the source places it after a known step "
+                "but dates it less precisely (a sentence told after a detention in March 2011: "
+                "2011, month 3). Used for ordering and display; it must lie within the event's "
+                "own date. Empty when the source gives no such step."
+            ),
+            inferred_label="not before: why",
+            inferred_help=(
+                "Required with a not-before date: the step of the source the event follows, "
+                'e.g. "after the pilots\' detention in March 2011 (line 4)".'
+            ),
+        )
+    )
+    # The earliest the event can be: its not-before date when it has one, else its date.
     date_key = models.GeneratedField(
-        expression=dates.low_key_expression("date"),
+        expression=Coalesce(
+            dates.low_key_expression("not_before"), dates.low_key_expression("date")
+        ),
         output_field=models.IntegerField(),
         db_persist=True,
     )
@@ -417,7 +458,43 @@ class Event(PermalinkMixin, models.Model):
     class Meta:
         ordering = [F("date_key").asc(nulls_last=True), "sequence", "pk"]
         indexes = [models.Index(fields=["dispute", "date_key", "sequence", "id"])]
-        constraints = dates.shape_constraints("date", "event", "date")
+        constraints = [
+            *dates.shape_constraints("date", "event", "date"),
+            *dates.shape_constraints("not_before", "event", "not-before date"),
+            models.CheckConstraint(
+                condition=Q(not_before_year__isnull=True) | Q(date_year__isnull=False),
+                name="event_not_before_needs_date",
+                violation_error_message=NOT_BEFORE_NEEDS_DATE,
+            ),
+            models.CheckConstraint(
+                condition=Q(not_before_year__isnull=True)
+                | Q(date_year__isnull=True)
+                | (
+                    Q(
+                        GreaterThanOrEqual(
+                            dates.low_key_expression("not_before"),
+                            dates.low_key_expression("date"),
+                        )
+                    )
+                    & Q(
+                        LessThanOrEqual(
+                            dates.low_key_expression("not_before"),
+                            dates.high_key_expression("date"),
+                        )
+                    )
+                ),
+                name="event_not_before_within_date",
+                violation_error_message=(
+                    "The not-before date must lie within the event's date: "
+                    "correct it or the date, or clear it."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(not_before_year__isnull=True) | ~Q(not_before_inferred=""),
+                name="event_not_before_has_reason",
+                violation_error_message=NOT_BEFORE_NEEDS_REASON,
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.title
@@ -426,10 +503,26 @@ class Event(PermalinkMixin, models.Model):
     def date(self) -> FuzzyDate:
         return FuzzyDate.of(self, "date")
 
+    @property
+    def not_before(self) -> FuzzyDate:
+        """The earliest the event can be, when the source places it after a known step;
+        its `inferred` is the editor's reason (which step, where the source says so)."""
+        return FuzzyDate.of(self, "not_before")
+
+    @property
+    def when(self) -> str:
+        """The date as a reader should see it: "2011, not before March 2011 (year inferred)"."""
+        return self.date.with_bound(self.not_before)
+
     def clean(self) -> None:
-        problem = self.date.validate()
-        if problem:
-            raise ValidationError({"date_day": problem})
+        errors = {}
+        for prefix in ("date", "not_before"):
+            problem = FuzzyDate.of(self, prefix).validate()
+            if problem:
+                errors[f"{prefix}_day"] = problem
+        errors.update(self._not_before_problems())
+        if errors:
+            raise ValidationError(errors)
         if (
             self.dispute_id
             and self.actor_id
@@ -445,6 +538,30 @@ class Event(PermalinkMixin, models.Model):
             )
         if self.pk is not None:
             self._check_links()
+
+    def _not_before_problems(self) -> dict[str, str]:
+        """The not-before rules of the check constraints, in words that say what to fix."""
+        date, bound = self.date, self.not_before
+        if not bound.known:
+            return {}
+        problems = {}
+        if not self.not_before_inferred.strip():
+            problems["not_before_inferred"] = NOT_BEFORE_NEEDS_REASON
+        if not date.known:
+            problems["not_before_year"] = NOT_BEFORE_NEEDS_DATE
+        elif bound.low_key < date.low_key:
+            problems["not_before_year"] = (
+                f"The not-before date ({bound.display()}) is earlier than the event's date "
+                f"({date.display()}) can be: it must lie within that date. Correct it, or clear "
+                "it if the date already says as much."
+            )
+        elif bound.low_key > date.high_key:
+            problems["not_before_year"] = (
+                f"The not-before date ({bound.display()}) is later than the event's date "
+                f"({date.display()}) allows: it must lie within that date. Correct it, or "
+                "widen the date."
+            )
+        return problems
 
     def _check_links(self) -> None:
         """The rules of the link triggers, seen from an event whose date or dispute changes."""

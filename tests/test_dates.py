@@ -150,3 +150,45 @@ def test_validate_names_a_day_that_is_not_in_its_month(date, problem):
 )
 def test_elapsed_is_no_more_precise_than_the_dates(cause, response, text):
     assert elapsed(cause, response) == text
+
+
+@pytest.mark.parametrize(
+    ("date", "not_before", "shown"),
+    [
+        # The article's sentence: the year inferred, the month not given, after March 2011.
+        (
+            FuzzyDate(2011, inferred="year: not stated; after the March 2011 detention"),
+            FuzzyDate(2011, 3, inferred="after the pilots' detention (line 4)"),
+            "2011, not before March 2011 (year inferred)",
+        ),
+        (FuzzyDate(2011), FuzzyDate(2011, 3), "2011, not before March 2011"),
+        (FuzzyDate(2011, 12), FuzzyDate(2011, 12, 20), "December 2011, not before 20 Dec 2011"),
+        # A bound that says no more than the date itself is left out.
+        (FuzzyDate(2011), None, "2011"),
+        (FuzzyDate(2011), FuzzyDate(), "2011"),
+        (FuzzyDate(2011), FuzzyDate(2011), "2011"),
+        (FuzzyDate(2011, 3), FuzzyDate(2011, 3), "March 2011"),
+        (FuzzyDate(2011, 3), FuzzyDate(2011, 3, 1), "March 2011"),
+        (FuzzyDate(2011), FuzzyDate(2011, 1), "2011"),
+        (FuzzyDate(2011, 3), FuzzyDate(2011, 3, 2), "March 2011, not before 2 Mar 2011"),
+        (FuzzyDate(), FuzzyDate(2011, 3), "date unknown"),
+        (
+            FuzzyDate(2011, 11, None, "year: the first November after March 2011"),
+            None,
+            "November 2011 (year inferred)",
+        ),
+    ],
+)
+def test_a_not_before_bound_is_shown_after_the_date(date, not_before, shown):
+    assert date.with_bound(not_before) == shown
+
+
+def test_a_bound_narrows_a_date_only_from_within_its_start():
+    assert FuzzyDate(2011).narrowed_by(FuzzyDate(2011, 3))
+    assert FuzzyDate(2011, 3).narrowed_by(FuzzyDate(2011, 3, 15))
+    assert not FuzzyDate(2011).narrowed_by(FuzzyDate(2011))
+    assert not FuzzyDate(2011).narrowed_by(FuzzyDate(2011, 1, 1))
+    assert not FuzzyDate(2011, 3).narrowed_by(FuzzyDate(2011))
+    assert not FuzzyDate(2011).narrowed_by(FuzzyDate())
+    assert not FuzzyDate().narrowed_by(FuzzyDate(2011, 3))
+    assert not FuzzyDate(2011).narrowed_by(None)

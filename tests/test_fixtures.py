@@ -373,3 +373,59 @@ def test_the_record_passes_every_rule_editors_see(article):
     for model in [Source, Sentence, Citation, *CITED_MODELS]:
         for row in model.objects.all():
             row.full_clean()
+
+
+ARTICLE_TIME_ORDER = [
+    ("Rustam Khukumov arrested in Russia", "2008"),
+    ("Rustam Khukumov convicted of drug smuggling", "2010"),
+    ("Tajikistan detains a Russian pilot and his Estonian counterpart", "March 2011"),
+    ("The pilots sentenced to 8 1/2 years", "2011, not before March 2011 (year inferred)"),
+    (
+        'Russia calls the pilots\' sentence "harsh" and "politically motivated"',
+        "2011, not before March 2011 (year inferred)",
+    ),
+    ("Police round up hundreds of Tajik migrants", "November 2011 (year inferred)"),
+    ("Both pilots freed", "November 2011 (year inferred)"),
+    ("A Moscow region court clears Rustam Khukumov", "28 Dec 2011 (year inferred)"),
+]
+
+
+def test_the_articles_events_run_in_the_order_they_happened(article):
+    """The sentence and the outcry are dated only "2011", which alone would sort them before
+    the March 2011 detention they followed; their not-before date puts them after it."""
+    in_time = [(e.title, e.when) for e in Event.objects.in_time_order()]
+    assert in_time == ARTICLE_TIME_ORDER
+    assert [(e.title, e.when) for e in Event.objects.all()] == ARTICLE_TIME_ORDER
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "The pilots sentenced to 8 1/2 years",
+        'Russia calls the pilots\' sentence "harsh" and "politically motivated"',
+    ],
+)
+def test_the_sentence_and_the_outcry_are_not_before_the_detention(article, title):
+    event = Event.objects.get(title=title)
+    detention = Event.objects.get(kind="detention")
+    freed = Event.objects.get(title="Both pilots freed")
+    assert str(event.date) == "2011 (year inferred)"
+    assert event.not_before.display() == "March 2011"
+    assert event.not_before.low_key == detention.date.low_key == event.date_key
+    assert event.sequence > detention.sequence
+    assert not event.date.certainly_before(detention.date)
+    assert event.date_key < freed.date_key
+    assert event.date_inferred.startswith(
+        "year: not stated; after the March 2011 detention (line 4) and before the pilots "
+        "were freed in November"
+    )
+    # The bound's reason points at the lines already cited, so it needs no new quote.
+    assert "(line 4)" in event.not_before.inferred
+    assert "line 5" in event.not_before.inferred
+
+
+def test_only_the_undated_steps_carry_a_not_before_date(article):
+    bounded = set(
+        Event.objects.filter(not_before_year__isnull=False).values_list("kind", flat=True)
+    )
+    assert bounded == {"sentence", "statement"}

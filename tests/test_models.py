@@ -9,6 +9,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, IntegrityError, transaction
 
+from disputes import dates
 from disputes.models import (
     Citation,
     Claim,
@@ -56,6 +57,15 @@ def w(db):
 
 def _detention(w, **fields):
     return Detention(**{"dispute": w.dispute, "person": w.son, "holding_country": w.ru, **fields})
+
+
+REASON = "after the pilots' detention in March 2011 (line 4)"
+
+
+def _event(w, **fields):
+    return Event(
+        **{"dispute": w.dispute, "kind": "sentence", "title": "x", "actor": w.tj, **fields}
+    )
 
 
 def _citation(w, **fields):
@@ -162,6 +172,60 @@ BROKEN = [
         ),
         "__all__",
         "The date's month must be between 1 and 12.",
+    ),
+    (
+        "not-before date without the event's own date",
+        lambda w: _event(w, not_before_year=2011, not_before_month=3, not_before_inferred=REASON),
+        "not_before_year",
+        "A not-before date needs the event's own date: give the date's year",
+    ),
+    (
+        "not-before date earlier than the event's date can be",
+        lambda w: _event(
+            w, date_year=2011, not_before_year=2010, not_before_month=3, not_before_inferred=REASON
+        ),
+        "not_before_year",
+        "The not-before date (March 2010) is earlier than the event's date (2011) can be: "
+        "it must lie within that date.",
+    ),
+    (
+        "not-before date later than the event's date allows",
+        lambda w: _event(
+            w,
+            date_year=2011,
+            date_month=3,
+            not_before_year=2011,
+            not_before_month=4,
+            not_before_inferred=REASON,
+        ),
+        "not_before_year",
+        "The not-before date (April 2011) is later than the event's date (March 2011) allows: "
+        "it must lie within that date. Correct it, or widen the date.",
+    ),
+    (
+        "not-before date without a reason",
+        lambda w: _event(w, date_year=2011, not_before_year=2011, not_before_month=3),
+        "not_before_inferred",
+        "Say why the event is not before that date: which step of the source it follows",
+    ),
+    (
+        "not-before date with a month but no year",
+        lambda w: _event(w, date_year=2011, not_before_month=3, not_before_inferred=REASON),
+        "__all__",
+        "The not-before date has a month but no year",
+    ),
+    (
+        "not-before date on a day its month lacks",
+        lambda w: _event(
+            w,
+            date_year=2011,
+            not_before_year=2011,
+            not_before_month=4,
+            not_before_day=31,
+            not_before_inferred=REASON,
+        ),
+        "not_before_day",
+        "2011-04-31 is not a calendar date: correct the day or the month.",
     ),
     (
         "lower-case country code",
@@ -284,6 +348,28 @@ def test_valid_rows_pass_both(w):
         ),
         Event(
             dispute=w.dispute, kind="release", title="y", actor=w.tj, date_year=2011, date_month=11
+        ),
+        # A not-before date anywhere within the event's date, its first and last day included.
+        _event(w, date_year=2011, not_before_year=2011, not_before_inferred=REASON),
+        _event(
+            w, date_year=2011, not_before_year=2011, not_before_month=3, not_before_inferred=REASON
+        ),
+        _event(
+            w,
+            date_year=2011,
+            not_before_year=2011,
+            not_before_month=12,
+            not_before_day=31,
+            not_before_inferred=REASON,
+        ),
+        _event(
+            w,
+            date_year=2011,
+            date_month=3,
+            not_before_year=2011,
+            not_before_month=3,
+            not_before_day=20,
+            not_before_inferred=REASON,
         ),
     ]
     for row in rows:
@@ -493,3 +579,80 @@ def test_editing_a_source_moves_citations_to_where_their_quotes_now_are(w):
     source.save()
     citation.refresh_from_db()
     assert source.text[citation.start : citation.end] == "two pilots"
+
+
+def test_a_not_before_date_sorts_an_event_after_the_step_it_follows(w):
+    """A sentence dated only "2011" but told after the March 2011 detention: without the
+    bound it sorts before the detention (20110000 < 20110300); with it, after."""
+    sentence = Event.objects.create(
+        dispute=w.dispute, kind="sentence", title="Sentence", actor=w.tj, date_year=2011
+    )
+    sentence.refresh_from_db()
+    assert sentence.date_key == 20110000
+    in_time = Event.objects.filter(dispute=w.dispute)
+    assert list(in_time.in_time_order().values_list("title", flat=True)) == [
+        "Conviction",
+        "Sentence",
+        "Detention",
+        "Undated",
+    ]
+
+    sentence.not_before_year, sentence.not_before_month = 2011, 3
+    sentence.not_before_inferred = REASON
+    sentence.sequence = 1
+    sentence.full_clean()
+    sentence.save()
+    sentence.refresh_from_db()
+    assert sentence.date_key == 20110300
+    expected = ["Conviction", "Detention", "Sentence", "Undated"]
+    assert list(in_time.in_time_order().values_list("title", flat=True)) == expected
+    assert list(in_time.values_list("title", flat=True)) == expected  # the default ordering
+
+    # Clearing the bound puts it back where its date alone sorts.
+    Event.objects.filter(pk=sentence.pk).update(
+        not_before_year=None, not_before_month=None, not_before_inferred=""
+    )
+    assert list(in_time.values_list("title", flat=True))[1] == "Sentence"
+
+
+def test_an_event_reads_its_date_with_its_bound(w):
+    event = _event(
+        w,
+        date_year=2011,
+        date_inferred="year: not stated; after the March 2011 detention (line 4)",
+        not_before_year=2011,
+        not_before_month=3,
+        not_before_inferred=REASON,
+    )
+    assert str(event.date) == "2011 (year inferred)"
+    assert event.not_before == dates.FuzzyDate(2011, 3, None, REASON)
+    assert event.when == "2011, not before March 2011 (year inferred)"
+    assert _event(w, date_year=2011, date_month=3).when == "March 2011"
+    assert _event(w).when == "date unknown"
+
+
+def test_removing_the_date_under_a_not_before_date_is_refused(w):
+    event = _event(w, date_year=2011, not_before_year=2011, not_before_month=3)
+    event.not_before_inferred = REASON
+    event.save()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Event.objects.filter(pk=event.pk).update(date_year=None)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Event.objects.filter(pk=event.pk).update(date_year=2012)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Event.objects.filter(pk=event.pk).update(not_before_inferred="")
+
+
+def test_a_not_before_date_leaves_the_link_rules_to_the_dates(w):
+    """The link triggers compare the date parts, not date_key: a bound on the response that
+    sorts it later changes nothing they allow or refuse."""
+    year_only = Event.objects.create(
+        dispute=w.dispute, kind="sentence", title="Sentence", actor=w.tj, date_year=2011
+    )
+    RetaliationLink.objects.create(cause=w.e2011, response=year_only, evidence="stated")
+    Event.objects.filter(pk=year_only.pk).update(
+        not_before_year=2011, not_before_month=3, not_before_inferred=REASON
+    )
+    Event.objects.filter(pk=year_only.pk).update(not_before_month=12)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Event.objects.filter(pk=w.e2011.pk).update(date_year=2012)
