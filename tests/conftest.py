@@ -91,9 +91,11 @@ def page(browser):
     page.on("pageerror", lambda error: page.console_errors.append(str(error)))
     page.on(
         "response",
-        lambda response: page.console_errors.append(f"{response.status} {response.url}")
-        if response.status >= 400
-        else None,
+        lambda response: (
+            page.console_errors.append(f"{response.status} {response.url}")
+            if response.status >= 400
+            else None
+        ),
     )
     yield page
     context.close()
