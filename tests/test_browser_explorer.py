@@ -232,12 +232,18 @@ def test_the_ladder_pages_in_place_and_back_returns_to_the_first_page(live_serve
     base = live_server.url
     page.goto(base + dispute.get_absolute_url())
     assert page.locator(".rung").count() == 50
+    # walk a step first: the address bar now holds the step's permalink, and paging the
+    # ladder must still fetch the dispute's next page
+    page.locator("#step a[rel=next]").click()
+    page.wait_for_function("() => document.activeElement?.id === 'step-title'")
     page.locator("#ladder nav.pager a[rel=next]").first.click()
     page.wait_for_url(base + dispute.get_absolute_url() + "?page=2")
     page.wait_for_function("() => document.activeElement?.id === 'ladder-title'")
     assert "steps 51–100" in page.locator("#ladder-title").inner_text()
     assert "steps 51–100" in page.title()
     assert page.locator("#step").count() == 1, "only the ladder was swapped"
+    page.go_back()
+    page.wait_for_url("**/events/**")
     page.go_back()
     page.wait_for_url(base + dispute.get_absolute_url())
     page.wait_for_function(
