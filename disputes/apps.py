@@ -16,11 +16,13 @@ class DisputesConfig(AppConfig):
 def grant_editors(app_config, using="default", **kwargs):
     """Keep the "editors" group holding exactly the rights to keep the record.
 
-    Editors add, change, delete and view every model of the record, and view the edit
-    history of each (the historical models). They get nothing of django.contrib.auth, so
-    they cannot create users, change groups or grant themselves permissions. Running on
-    every migrate keeps the group right when a model is added later.
+    Editors add, change, delete and view every model of the record (those the admin
+    offers: a technical table such as the page cache's counter is not theirs to touch), and
+    view the edit history of each (the historical models). They get nothing of
+    django.contrib.auth, so they cannot create users, change groups or grant themselves
+    permissions. Running on every migrate keeps the group right when a model is added later.
     """
+    from django.contrib import admin
     from django.contrib.auth.management import create_permissions
     from django.contrib.auth.models import Group, Permission
 
@@ -30,7 +32,12 @@ def grant_editors(app_config, using="default", **kwargs):
 
     wanted = []
     for model in app_config.get_models():
-        actions = ("view",) if is_history_model(model) else ("add", "change", "delete", "view")
+        if is_history_model(model):
+            actions = ("view",)
+        elif admin.site.is_registered(model):
+            actions = ("add", "change", "delete", "view")
+        else:
+            continue
         wanted += [f"{action}_{model._meta.model_name}" for action in actions]
     permissions = Permission.objects.using(using).filter(
         content_type__app_label=app_config.label, codename__in=wanted
