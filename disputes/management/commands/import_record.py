@@ -11,12 +11,13 @@ Importing over an existing record would silently merge two histories by primary 
 is refused: migrate a new, empty database and import into that.
 """
 
-from django.apps import apps
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.core.serializers.base import DeserializationError
 from django.db import DatabaseError, transaction
 from django.test.utils import override_settings
+
+from .export_record import exported_models
 
 
 class Command(BaseCommand):
@@ -27,9 +28,9 @@ class Command(BaseCommand):
         parser.add_argument("--database", default="default")
 
     def handle(self, *args, path, database="default", verbosity=1, **options):
+        record = [m for m in exported_models() if m._meta.app_label == "disputes"]
         held = {
-            model._meta.label: model._default_manager.using(database).count()
-            for model in apps.get_app_config("disputes").get_models()
+            model._meta.label: model._default_manager.using(database).count() for model in record
         }
         held = {label: count for label, count in held.items() if count}
         if held:
@@ -48,8 +49,5 @@ class Command(BaseCommand):
             cause = " ".join(str(exc).split()) or type(exc).__name__
             raise CommandError(f"Nothing was imported: {cause}") from exc
         if verbosity:
-            total = sum(
-                model._default_manager.using(database).count()
-                for model in apps.get_app_config("disputes").get_models()
-            )
+            total = sum(model._default_manager.using(database).count() for model in record)
             self.stdout.write(f"Imported {total} rows of the record.")
