@@ -11,6 +11,9 @@ class DisputesConfig(AppConfig):
 
     def ready(self):
         post_migrate.connect(grant_editors, sender=self, dispatch_uid="disputes.grant_editors")
+        from . import caching
+
+        caching.connect_signals()
 
 
 def grant_editors(app_config, using="default", **kwargs):

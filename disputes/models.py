@@ -857,3 +857,21 @@ class Citation(models.Model):
             or self.source.text[self.start : self.start + len(self.quote)] != self.quote
         ):
             self.start = position
+
+
+class RecordVersion(models.Model):
+    """One row whose number rises with every change to the record, in the same transaction.
+
+    Public pages are cached under this number (disputes/caching.py), so an edit is visible
+    on the very next request to every page, on every worker, with no invalidation list.
+    """
+
+    version = models.PositiveBigIntegerField(default=1)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(id=1), name="record_version_single_row"),
+        ]
+
+    def __str__(self) -> str:
+        return f"record version {self.version}"

@@ -30,6 +30,15 @@ ARTIFACTS = ROOT / "test-artifacts"
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+@pytest.fixture(autouse=True)
+def _empty_page_cache():
+    """Each test starts with no cached pages, whatever an earlier test rendered."""
+    from django.core.cache import caches
+
+    for alias in ("default", "pages"):
+        caches[alias].clear()
+
+
 @pytest.fixture
 def article(db):
     """The Russia-Tajikistan dispute as the fixtures record it."""

@@ -1,0 +1,148 @@
+"""Caching public pages without ever serving a stale record.
+
+The record changes rarely and is read often, so every public page is cached whole. Instead of
+tracking which pages an edit affects, the whole record has one version number, kept in the
+database (RecordVersion) and raised in the same transaction as any change to the record. A
+page's cache key and ETag carry that version: after an edit commits, the next request to any
+page misses the cache and is rendered afresh, on every worker and every host, and browsers
+that revalidate get the new page instead of a 304.
+
+Each request costs one indexed single-row query (the version) plus a local cache lookup; a
+browser that already has the page gets a 304 without any rendering.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from functools import wraps
+
+from django.core.cache import caches
+from django.db import connection
+from django.http import HttpResponse, HttpResponseNotModified
+from django.utils.cache import patch_vary_headers
+
+CACHE_ALIAS = "pages"
+VERSION_SQL = "SELECT version FROM disputes_recordversion WHERE id = 1"
+BUMP_SQL = "UPDATE disputes_recordversion SET version = %s WHERE id = 1"
+# Headers of a rendered page worth keeping with it; the rest are added per request.
+KEPT_HEADERS = ("Content-Type", "Vary", "Location", "Content-Language", "X-Robots-Tag")
+
+
+def current_version() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(VERSION_SQL)
+        row = cursor.fetchone()
+    return row[0] if row else 0
+
+
+def bump_version(**_signal_kwargs) -> None:
+    """Give the record a new version; runs inside the editing transaction, so readers see
+    the new version exactly when they can see the new data.
+
+    The new version is random rather than the old one plus one: a rolled-back edit can then
+    never hand its number to a later, different state of the record.
+    """
+    from .models import RecordVersion
+
+    new = secrets.randbits(62)
+    with connection.cursor() as cursor:
+        cursor.execute(BUMP_SQL, [new])
+        updated = cursor.rowcount
+    if not updated:  # the row went missing (a flushed database): put it back
+        RecordVersion.objects.update_or_create(id=1, defaults={"version": new})
+
+
+def _is_record_change(sender) -> bool:
+    from .models import RecordVersion
+
+    meta = getattr(sender, "_meta", None)
+    return (
+        meta is not None
+        and meta.app_label == "disputes"
+        and sender is not RecordVersion
+        and not hasattr(sender, "instance_type")  # simple-history's copies follow their model
+    )
+
+
+def _on_change(sender, **kwargs) -> None:
+    if _is_record_change(sender):
+        bump_version()
+
+
+def _on_m2m_change(sender, action, **kwargs) -> None:
+    if action.startswith("post_") and _is_record_change(kwargs["model"]):
+        bump_version()
+
+
+def connect_signals() -> None:
+    from django.db.models.signals import m2m_changed, post_delete, post_save
+
+    post_save.connect(_on_change, dispatch_uid="disputes.caching.save")
+    post_delete.connect(_on_change, dispatch_uid="disputes.caching.delete")
+    m2m_changed.connect(_on_m2m_change, dispatch_uid="disputes.caching.m2m")
+
+
+def _variant(request) -> str:
+    htmx = getattr(request, "htmx", None)
+    if htmx and not htmx.history_restore_request:
+        return "fragment"
+    return "page"
+
+
+def cached_public_page(view):
+    """Serve a public GET view from the page cache, with an ETag and 304s.
+
+    Only for views whose output depends on nothing but the URL, the htmx headers and the
+    record: no user, no session, no cookies.
+    """
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.method not in ("GET", "HEAD"):
+            return view(request, *args, **kwargs)
+        version = current_version()
+        variant = _variant(request)
+        digest = hashlib.blake2b(
+            request.get_full_path().encode("utf-8", "surrogateescape"), digest_size=16
+        ).hexdigest()
+        etag = f'"r{version}-{variant[0]}-{digest}"'
+        if etag in _etags(request.headers.get("If-None-Match", "")):
+            response = HttpResponseNotModified()
+            response["ETag"] = etag
+            patch_vary_headers(response, ("HX-Request", "HX-History-Restore-Request"))
+            return response
+
+        cache = caches[CACHE_ALIAS]
+        key = f"page:{version}:{variant}:{digest}"
+        stored = cache.get(key)
+        if stored is not None:
+            status, headers, content = stored
+            response = HttpResponse(content, status=status)
+            for name, value in headers:
+                response[name] = value
+        else:
+            response = view(request, *args, **kwargs)
+            if _cacheable(response):
+                headers = [(h, response[h]) for h in KEPT_HEADERS if response.has_header(h)]
+                cache.set(key, (response.status_code, headers, response.content))
+        if response.status_code == 200:
+            response["ETag"] = etag
+        response.setdefault("Cache-Control", "public, max-age=0, must-revalidate")
+        patch_vary_headers(response, ("HX-Request", "HX-History-Restore-Request"))
+        return response
+
+    return wrapper
+
+
+def _cacheable(response) -> bool:
+    return (
+        response.status_code in (200, 301, 404)
+        and not response.streaming
+        and not response.cookies
+        and not response.has_header("Set-Cookie")
+    )
+
+
+def _etags(header: str) -> set[str]:
+    return {tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()}
