@@ -89,8 +89,25 @@ class Database:
 
     def __enter__(self):
         if self.vendor == "postgres":
+            self._drop_orphans()
             self._admin(f'CREATE DATABASE "{self.name}"')
         return self
+
+    def _drop_orphans(self) -> None:
+        """Drop the databases of earlier runs that could not drop their own (the server
+        went away mid-run): bench_disputes_<pid> whose process is gone."""
+        import psycopg
+
+        with psycopg.connect(f"{PG_URL}/postgres", autocommit=True) as conn:
+            names = [
+                name
+                for (name,) in conn.execute(
+                    "SELECT datname FROM pg_database WHERE datname ~ '^bench_disputes_[0-9]+$'"
+                )
+            ]
+            for name in names:
+                if not Path(f"/proc/{name.rsplit('_', 1)[1]}").exists():
+                    conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
     def __exit__(self, *exc):
         if self.keep:
