@@ -474,6 +474,12 @@ def analyse_fault(result: dict) -> tuple[list[str], list[str]]:
     if site_pages and not all(b"503" in s.body or b"navailable" in s.body for s in site_pages):
         failures.append("some 503 answers during the outage are not an explanatory page")
 
+    strays = [s for s in pages if s.status not in (200, 503)]
+    if strays:
+        failures.append(
+            f"{len(strays)} page probes got neither 200 nor 503: "
+            + ", ".join(f"{s.status} at {s.t:.2f}s ({s.path})" for s in strays[:5])
+        )
     recovered = first_stable(pages, up_at, lambda s: s.status == 200)
     recovery = None if recovered is None else max(0.0, recovered - up_at)
     lines.append(
