@@ -196,6 +196,8 @@ class Sentence(models.Model):
         help_text="Set when the sentence is deliberately not turned into data, saying why.",
     )
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["source", "number"]
         constraints = [
@@ -581,14 +583,17 @@ class Event(PermalinkMixin, models.Model):
                 )
             cause, response = (date, other.date) if link.cause_id == self.pk else (other.date, date)
             if response.certainly_before(cause):
-                raise ValidationError(
-                    {
-                        "date_year": f"With this date the event would come before “{other}” "
-                        f"({other.date}), which it is linked to as "
-                        f"{'its cause' if link.cause_id == self.pk else 'its response'}: "
-                        "correct the date or the link."
-                    }
-                )
+                if link.cause_id == self.pk:
+                    problem = (
+                        f"With this date the event would come after “{other}” ({other.date}), "
+                        "which is recorded as its response"
+                    )
+                else:
+                    problem = (
+                        f"With this date the event would come before “{other}” ({other.date}), "
+                        "which is recorded as its cause"
+                    )
+                raise ValidationError({"date_year": f"{problem}: correct the date or the link."})
 
 
 class Detention(PermalinkMixin, models.Model):

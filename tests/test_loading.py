@@ -21,8 +21,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def dump() -> str:
+    """Everything in the database but the page cache's version, which is bookkeeping."""
     out = StringIO()
-    call_command("dumpdata", stdout=out, indent=1)
+    call_command("dumpdata", stdout=out, indent=1, exclude=["disputes.recordversion"])
     return out.getvalue()
 
 
@@ -38,7 +39,7 @@ def record_counts() -> Counter:
         {
             model._meta.label_lower: model._default_manager.count()
             for model in apps.get_app_config("disputes").get_models()
-            if not model.__name__.startswith("Historical")
+            if not model.__name__.startswith("Historical") and model.__name__ != "RecordVersion"
         }
     )
 

@@ -392,7 +392,7 @@ def test_redating_an_event_before_its_cause_is_refused(w):
     w.e2011.date_month = None
     with pytest.raises(ValidationError) as caught:
         w.e2011.full_clean()
-    assert "which it is linked to as its response" in caught.value.message_dict["date_year"][0]
+    assert "which is recorded as its cause" in caught.value.message_dict["date_year"][0]
     with pytest.raises(IntegrityError), transaction.atomic():
         Event.objects.filter(pk=w.e2011.pk).update(date_year=2009, date_month=None)
 
