@@ -77,6 +77,23 @@ class DatabaseUnavailableMiddleware:
         return response
 
 
+# SQLSTATE classes of a database that cannot serve right now: connection exceptions (08),
+# operator intervention such as a shutdown or "starting up" (57P), insufficient resources (53).
+_UNAVAILABLE_SQLSTATES = ("08", "57P", "53")
+
+
 def _database_is_down(exception: DatabaseError) -> bool:
-    """Tell an outage from a bad query: re-check the connection itself."""
+    """Tell an outage from a bad query, without asking the database again (it may have come
+    back in between, which would turn an outage into a 500)."""
+    if isinstance(exception, InterfaceError):
+        return True  # the connection itself is closed or broken
+    cause = exception.__cause__
+    sqlstate = getattr(cause, "sqlstate", None)
+    if sqlstate is not None:
+        return sqlstate.startswith(_UNAVAILABLE_SQLSTATES)
+    if cause is not None and type(cause).__module__.startswith("psycopg"):
+        return True  # psycopg gives no SQLSTATE when it could not connect at all
+    message = str(exception).lower()
+    if "database is locked" in message or "unable to open database" in message:
+        return True  # SQLite: busy past its timeout, or the file is unreachable
     return database_status() is not None

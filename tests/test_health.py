@@ -48,3 +48,38 @@ def test_a_page_is_a_503_not_a_500_when_the_database_is_unreachable():
     assert (status, retry_after) == ("503", "5")
     assert float(seconds) < 3
     assert second == "True"
+
+
+def test_a_database_starting_up_is_a_503_even_if_it_answers_by_the_time_we_look(rf, db):
+    """The outage is judged from the error itself: re-checking could find the database back
+    and turn the outage into a 500."""
+    import psycopg
+    from django.db import OperationalError
+
+    from disputes.health import DatabaseUnavailableMiddleware
+
+    try:
+        raise OperationalError("FATAL: the database system is starting up") from (
+            psycopg.errors.CannotConnectNow("the database system is starting up")
+        )
+    except OperationalError as error:
+        response = DatabaseUnavailableMiddleware(lambda r: None).process_exception(
+            rf.get("/"), error
+        )
+    assert response.status_code == 503
+
+
+def test_a_bad_query_is_not_mistaken_for_an_outage(rf, db):
+    from django.db import OperationalError, connection
+
+    from disputes.health import DatabaseUnavailableMiddleware
+
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT no_such_column FROM disputes_event")
+    except Exception as error:  # the engine's own error, wrapped by Django
+        assert isinstance(error, OperationalError | Exception)
+        response = DatabaseUnavailableMiddleware(lambda r: None).process_exception(
+            rf.get("/"), error
+        )
+    assert response is None

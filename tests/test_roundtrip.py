@@ -348,13 +348,6 @@ def test_an_export_moves_between_sqlite_and_postgresql_unchanged(
     assert _canonical(there) == _canonical(here)
 
 
-@pytest.mark.xfail(
-    connection.vendor == "postgresql",
-    strict=True,
-    reason="load_record (run by load_article and bin/start) saves the fixture's objects with "
-    "their IDs but does not move PostgreSQL's ID sequences past them, as loaddata does: the "
-    "next record an editor adds collides with ID 1 (IntegrityError, a 500 in the admin)",
-)
 def test_loading_the_article_leaves_the_database_ready_for_new_records():
     from disputes.models import Country, Person
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from django.core import serializers
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.core.management.color import no_style
 from django.core.serializers.base import DeserializationError
 from django.db import DatabaseError, connections, transaction
 from django.db.models import CheckConstraint
@@ -27,6 +28,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, fixtures=(), database="default", verbosity=1, **options):
         problems: list[str] = []
+        self.loaded_models: set = set()
         try:
             with transaction.atomic(using=database):
                 count = sum(self._load(name, database, problems) for name in fixtures)
@@ -34,6 +36,7 @@ class Command(BaseCommand):
                     self._check_references(database, problems)
                 if problems:
                     raise _Rollback
+                self._reset_sequences(database)
         except _Rollback:
             raise CommandError(
                 "Nothing was loaded. Fix these problems in the fixture:\n"
@@ -41,6 +44,16 @@ class Command(BaseCommand):
             ) from None
         if verbosity:
             self.stdout.write(f"Loaded and validated {count} object(s).")
+
+    def _reset_sequences(self, database: str) -> None:
+        """Objects were saved with their fixture IDs; move PostgreSQL's ID sequences past
+        them, as loaddata does, or the next record an editor adds collides with one."""
+        connection = connections[database]
+        statements = connection.ops.sequence_reset_sql(no_style(), list(self.loaded_models))
+        if statements:
+            with connection.cursor() as cursor:
+                for statement in statements:
+                    cursor.execute(statement)
 
     def _load(self, name: str, database: str, problems: list[str]) -> int:
         path, format_ = self._find(name, database)
@@ -73,6 +86,7 @@ class Command(BaseCommand):
                 problems.extend(messages)
                 continue
             saved.append(deserialized)
+            self.loaded_models.add(type(obj))
         for deserialized in saved:
             if deserialized.deferred_fields:
                 deserialized.save_deferred_fields(using=database)
