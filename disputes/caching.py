@@ -25,6 +25,8 @@ from django.utils.cache import patch_vary_headers
 CACHE_ALIAS = "pages"
 VERSION_SQL = "SELECT version FROM disputes_recordversion WHERE id = 1"
 BUMP_SQL = "UPDATE disputes_recordversion SET version = %s WHERE id = 1"
+# Request headers the public views vary on (see views.VARY and the step heading level).
+VARY_HEADERS = ("HX-Request", "HX-History-Restore-Request", "X-Step-Heading-Level")
 # Headers of a rendered page worth keeping with it; the rest are added per request.
 KEPT_HEADERS = ("Content-Type", "Vary", "Location", "Content-Language", "X-Robots-Tag")
 
@@ -103,14 +105,24 @@ def cached_public_page(view):
             return view(request, *args, **kwargs)
         version = current_version()
         variant = _variant(request)
+        # Everything the page can depend on: the absolute URL (canonical links carry the
+        # scheme and host) and each request header the views vary on.
+        identity = "\n".join(
+            [
+                request.scheme,
+                request.get_host(),
+                request.get_full_path(),
+                *(request.headers.get(name, "") for name in VARY_HEADERS),
+            ]
+        )
         digest = hashlib.blake2b(
-            request.get_full_path().encode("utf-8", "surrogateescape"), digest_size=16
+            identity.encode("utf-8", "surrogateescape"), digest_size=16
         ).hexdigest()
         etag = f'"r{version}-{variant[0]}-{digest}"'
         if etag in _etags(request.headers.get("If-None-Match", "")):
             response = HttpResponseNotModified()
             response["ETag"] = etag
-            patch_vary_headers(response, ("HX-Request", "HX-History-Restore-Request"))
+            patch_vary_headers(response, VARY_HEADERS)
             return response
 
         cache = caches[CACHE_ALIAS]
@@ -129,7 +141,7 @@ def cached_public_page(view):
         if response.status_code == 200:
             response["ETag"] = etag
         response.setdefault("Cache-Control", "public, max-age=0, must-revalidate")
-        patch_vary_headers(response, ("HX-Request", "HX-History-Restore-Request"))
+        patch_vary_headers(response, VARY_HEADERS)
         return response
 
     return wrapper

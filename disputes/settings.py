@@ -211,7 +211,6 @@ if BEHIND_TLS_PROXY:
     SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", default=True)
     SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", default=True)
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
 # The policy allows nothing inline: no inline scripts, no inline styles, no eval. htmx is
 # configured (in base.html) not to inject its indicator styles and not to evaluate code.

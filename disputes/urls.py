@@ -32,7 +32,6 @@ short_patterns = [
 public_patterns = [
     path("", views.home, name="home"),
     path("search/", views.search, name="search"),
-    path("healthz", views.healthz, name="healthz"),
     *permalink_patterns,
     *short_patterns,
 ]

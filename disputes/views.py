@@ -19,15 +19,15 @@ from urllib.parse import urlencode
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
-from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
+from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, render
 from django.utils.cache import patch_vary_headers
 from django.utils.text import Truncator
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from . import chain
 from . import search as search_module
+from .caching import cached_public_page
 from .models import (
     Case,
     Citation,
@@ -133,6 +133,7 @@ def _int(value, default: int) -> int:
 
 
 @require_safe
+@cached_public_page
 def home(request):
     disputes = Dispute.objects.prefetch_related("countries").annotate(
         event_count=Count("events", distinct=True)
@@ -244,6 +245,7 @@ def _connectors(links, row_of, lane_of, rows: int):
 
 
 @require_safe
+@cached_public_page
 def dispute_detail(request, pk, slug):
     dispute, redirect = _get_or_redirect(
         Dispute.objects.prefetch_related("sources", _citations()), pk, slug
@@ -279,6 +281,7 @@ def dispute_detail(request, pk, slug):
 
 
 @require_safe
+@cached_public_page
 def event_detail(request, pk, slug):
     event, redirect = _get_or_redirect(_event_queryset(), pk, slug)
     if redirect:
@@ -294,6 +297,7 @@ def event_detail(request, pk, slug):
 
 
 @require_safe
+@cached_public_page
 def link_detail(request, pk, slug):
     queryset = RetaliationLink.objects.select_related(
         "cause__actor", "response__actor", "cause__dispute"
@@ -318,6 +322,7 @@ def link_detail(request, pk, slug):
 
 
 @require_safe
+@cached_public_page
 def person_detail(request, pk, slug):
     queryset = Person.objects.prefetch_related(
         "citizenships",
@@ -353,6 +358,7 @@ def person_detail(request, pk, slug):
 
 
 @require_safe
+@cached_public_page
 def case_detail(request, pk, slug):
     queryset = Case.objects.select_related("prosecuting_country", "dispute").prefetch_related(
         "defendants", _citations()
@@ -378,6 +384,7 @@ def case_detail(request, pk, slug):
 
 
 @require_safe
+@cached_public_page
 def detention_detail(request, pk, slug):
     queryset = Detention.objects.select_related(
         "person", "holding_country", "case", "dispute"
@@ -399,6 +406,7 @@ def detention_detail(request, pk, slug):
 
 
 @require_safe
+@cached_public_page
 def country_detail(request, pk, slug):
     country, redirect = _get_or_redirect(
         Country.objects.prefetch_related("disputes", _citations()), pk, slug
@@ -503,6 +511,7 @@ def _source_paragraphs(source, sentences, citations, citing):
 
 
 @require_safe
+@cached_public_page
 def source_detail(request, pk, slug):
     source, redirect = _get_or_redirect(Source.objects.all(), pk, slug)
     if redirect:
@@ -539,6 +548,7 @@ _KIND_ROUTES = {
 
 
 @require_safe
+@cached_public_page
 def short_permalink(request, kind, pk):
     """/events/7/ and the like: the permalink without its slug leads to the full one."""
     model = _KIND_ROUTES[kind]
@@ -547,6 +557,7 @@ def short_permalink(request, kind, pk):
 
 
 @require_safe
+@cached_public_page
 def search(request):
     raw = request.GET.get("q", "")
     outcome = search_module.search(raw)
@@ -580,19 +591,6 @@ def _excerpt(hit, query):
     if isinstance(hit, Detention):
         return hit.place
     return ""
-
-
-@never_cache
-@require_safe
-def healthz(request):
-    """Liveness and readiness in one: 200 only when the database answers."""
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
-    except Exception as exc:  # any database failure means "not ready"
-        return JsonResponse({"status": "unavailable", "database": type(exc).__name__}, status=503)
-    return JsonResponse({"status": "ok", "database": "ok"})
 
 
 def page_not_found(request, exception):

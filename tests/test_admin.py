@@ -2,7 +2,6 @@
 forms (read back from the page, with their inline management forms) through the test client.
 """
 
-from pathlib import Path
 from unittest import mock
 
 import pytest
@@ -28,8 +27,8 @@ from disputes.models import (
     Sentence,
     Source,
 )
+from tests.conftest import SEED  # noqa: E402
 
-SEED = Path(__file__).resolve().parents[2] / "shared" / "seeds" / "000_b6d7aed1128df656.txt"
 ARTICLE = "\n".join(SEED.read_text().splitlines()[:10])
 SPECULATION = (
     "observers speculated that the arrest was an attempt by President Rakhmon "

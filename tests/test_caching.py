@@ -1,0 +1,135 @@
+"""Public pages are cached whole under the record's version: repeat visits cost one query,
+browsers revalidate with ETags, and an edit is visible on the very next request."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from disputes import caching
+from disputes.models import Citation, Claim, Dispute, Event, Role
+from tests.test_admin import post_form, url
+
+pytestmark = pytest.mark.django_db
+
+HX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture
+def event(article):
+    return Event.objects.get(title__startswith="Tajikistan detains")
+
+
+def get_counting(client, path, **headers):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(path, **headers)
+    return response, len(queries)
+
+
+def test_a_repeat_visit_is_served_from_the_cache_with_one_query(client, event):
+    first, rendered = get_counting(client, event.get_absolute_url())
+    again, cached = get_counting(client, event.get_absolute_url())
+    assert first.status_code == again.status_code == 200
+    assert again.content == first.content
+    assert rendered > 1
+    assert cached == 1  # the record's version, nothing else
+
+
+def test_page_and_fragment_are_cached_apart_and_both_vary_on_htmx(client, event):
+    page = client.get(event.get_absolute_url())
+    fragment = client.get(event.get_absolute_url(), **HX)
+    page_again = client.get(event.get_absolute_url())
+    fragment_again = client.get(event.get_absolute_url(), **HX)
+    assert b"<html" in page.content and b"<html" not in fragment.content
+    assert page_again.content == page.content
+    assert fragment_again.content == fragment.content
+    for response in (page, fragment, page_again, fragment_again):
+        assert "HX-Request" in response["Vary"]
+    restore = client.get(
+        event.get_absolute_url(), HTTP_HX_REQUEST="true", HTTP_HX_HISTORY_RESTORE_REQUEST="true"
+    )
+    assert b"<html" in restore.content
+
+
+def test_a_browser_holding_the_page_gets_a_304_without_rendering(client, event):
+    first = client.get(event.get_absolute_url())
+    etag = first["ETag"]
+    assert etag
+    response, queries = get_counting(client, event.get_absolute_url(), HTTP_IF_NONE_MATCH=etag)
+    assert response.status_code == 304
+    assert response.content == b""
+    assert queries == 1
+    weak = client.get(event.get_absolute_url(), HTTP_IF_NONE_MATCH=f"W/{etag}")
+    assert weak.status_code == 304
+    fragment = client.get(event.get_absolute_url(), HTTP_IF_NONE_MATCH=etag, **HX)
+    assert fragment.status_code == 200, "the fragment is a different representation"
+
+
+def test_an_edit_changes_the_etag_so_browsers_fetch_the_new_page(client, event):
+    etag = client.get(event.get_absolute_url())["ETag"]
+    event.summary = "A corrected summary."
+    event.save()
+    response = client.get(event.get_absolute_url(), HTTP_IF_NONE_MATCH=etag)
+    assert response.status_code == 200
+    assert "A corrected summary." in response.text
+    assert response["ETag"] != etag
+
+
+def test_an_admin_edit_is_visible_on_the_next_request_to_every_page_it_affects(
+    client, editor, event
+):
+    dispute = event.dispute
+    person = event.people.first()
+    source = Citation.objects.filter(object_id=event.pk).first().source
+    pages = [
+        event.get_absolute_url(),
+        dispute.get_absolute_url(),
+        person.get_absolute_url(),
+        source.get_absolute_url(),
+        "/search/?q=detains",
+    ]
+    in_order = list(Event.objects.filter(dispute=dispute).in_time_order())
+    next_event = in_order[in_order.index(event) + 1]  # its page links back to this step
+    pages.append(next_event.get_absolute_url())
+    for path in pages:  # warm the cache with the old title
+        assert "Tajikistan detains" in client.get(path, follow=True).text, path
+
+    client.force_login(editor)
+    response = post_form(
+        client, url("event_change", event.pk), {"title": "Tajik border guards detain two pilots"}
+    )
+    assert response.status_code == 302, response
+    client.logout()
+
+    event.refresh_from_db()
+    old_search = pages.pop(4)
+    assert "Tajikistan detains" not in client.get(old_search).text
+    for path in [*pages, event.get_absolute_url(), "/search/?q=border+guards"]:
+        text = client.get(path, follow=True).text
+        assert "Tajik border guards detain two pilots" in text, path
+        assert "Tajikistan detains" not in text, path
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda d: d.countries.remove(d.countries.first()),
+        lambda d: Role.objects.first().delete(),
+        lambda d: Claim.objects.first().citations.first().delete(),
+        lambda d: Event.objects.filter(dispute=d).first().save(),
+    ],
+    ids=["many-to-many", "delete", "delete a quote", "save"],
+)
+def test_every_kind_of_change_gives_a_new_version(article, change):
+    dispute = Dispute.objects.get()
+    before = caching.current_version()
+    change(dispute)
+    assert caching.current_version() != before
+
+
+def test_the_version_row_comes_back_after_a_flushed_database(db):
+    from disputes.models import RecordVersion
+
+    RecordVersion.objects.all().delete()
+    assert caching.current_version() == 0
+    caching.bump_version()
+    assert caching.current_version() != 0
