@@ -200,6 +200,8 @@ class Sentence(models.Model):
 
     class Meta:
         ordering = ["source", "number"]
+        # Every quote finds its sentence by position: the sentence that starts at or before it.
+        indexes = [models.Index(fields=["source", "start"])]
         constraints = [
             models.UniqueConstraint(
                 fields=["source", "number"],

@@ -2,7 +2,6 @@
 clear answer (never an error) for empty, malformed and very long queries."""
 
 import pytest
-from django.db import connection
 from django.urls import reverse
 
 from disputes import search
@@ -86,7 +85,7 @@ def test_search_page_is_shareable(client, record):
     assert "<title>Search: Bordurian step · Dispute Explorer</title>" in html
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL full-text search")
+@pytest.mark.postgresql
 def test_postgres_ranks_title_matches_first(record):
     from disputes.models import Event
 
