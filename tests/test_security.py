@@ -51,3 +51,56 @@ def test_a_successful_login_before_the_limit_is_not_locked(client, superuser):
     response = client.post(login, {"username": "chief", "password": "correct horse battery staple"})
     assert response.status_code == 302
     assert client.get(reverse("admin:index")).status_code == 200
+
+
+def _public_urls():
+    from disputes.models import Case, Country, Detention, Dispute, Event, Person, RetaliationLink
+    from disputes.models import Source as SourceModel
+
+    urls = ["/", "/search/?q=pilot"]
+    for model in (Dispute, Event, RetaliationLink, Person, Case, Detention, Country, SourceModel):
+        urls.append(model.objects.first().get_absolute_url())
+    return urls
+
+
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
+def test_the_public_site_is_read_only(client, article, method):
+    from django.core.management import call_command
+
+    def snapshot():
+        from io import StringIO
+
+        out = StringIO()
+        call_command("dumpdata", "disputes", exclude=["disputes.recordversion"], stdout=out)
+        return out.getvalue()
+
+    before = snapshot()
+    for url in _public_urls():
+        response = getattr(client, method)(url, HTTP_HX_REQUEST="true")
+        assert response.status_code == 405, (method, url)
+        assert response["Allow"] == "GET, HEAD"
+    assert snapshot() == before
+
+
+def test_admin_posts_without_a_csrf_token_are_refused_htmx_or_not(editor, article):
+    from django.test import Client
+
+    from disputes.models import Country
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(editor)
+    country = Country.objects.get(code="EE")
+    change = reverse("admin:disputes_country_change", args=[country.pk])
+    data = {"code": "EE", "name": "Estland", "demonym": "Estonian"}
+    assert client.post(change, data).status_code == 403
+    assert client.post(change, data, HTTP_HX_REQUEST="true").status_code == 403
+    assert client.post(change, data, HTTP_X_CSRFTOKEN="forged").status_code == 403
+    country.refresh_from_db()
+    assert country.name == "Estonia"
+
+    # The token the admin page hands out passes the check (the form is then judged on its
+    # content: without its inline formsets it is re-shown, not refused).
+    page = client.get(change)
+    token = page.context["csrf_token"]
+    response = client.post(change, {**data, "csrfmiddlewaretoken": str(token)})
+    assert response.status_code != 403
