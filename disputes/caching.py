@@ -27,6 +27,10 @@ VERSION_SQL = "SELECT version FROM disputes_recordversion WHERE id = 1"
 BUMP_SQL = "UPDATE disputes_recordversion SET version = %s WHERE id = 1"
 # Request headers the public views vary on (see views.VARY and the step heading level).
 VARY_HEADERS = ("HX-Request", "HX-History-Restore-Request", "X-Step-Heading-Level")
+# The only query parameters the public views read. Others (tracking tags, cache-busters)
+# change nothing on the page, so they must not give it a new cache entry either: that would
+# let any visitor fill the cache with copies and push out the pages readers want.
+QUERY_PARAMS = ("page", "q")
 # Headers of a rendered page worth keeping with it; the rest are added per request.
 KEPT_HEADERS = ("Content-Type", "Vary", "Location", "Content-Language", "X-Robots-Tag")
 
@@ -111,7 +115,8 @@ def cached_public_page(view):
             [
                 request.scheme,
                 request.get_host(),
-                request.get_full_path(),
+                request.path,
+                *(f"{name}={request.GET.get(name, '')}" for name in QUERY_PARAMS),
                 *(request.headers.get(name, "") for name in VARY_HEADERS),
             ]
         )

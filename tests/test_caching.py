@@ -133,3 +133,20 @@ def test_the_version_row_comes_back_after_a_flushed_database(db):
     assert caching.current_version() == 0
     caching.bump_version()
     assert caching.current_version() != 0
+
+
+def test_unknown_query_parameters_share_the_pages_cache_entry(client, event):
+    first, _ = get_counting(client, event.get_absolute_url())
+    tagged, queries = get_counting(client, event.get_absolute_url() + "?utm_source=chat&x=1")
+    assert queries == 1
+    assert tagged.content == first.content
+
+
+def test_the_views_read_no_query_parameter_the_cache_key_leaves_out():
+    import re
+    from pathlib import Path
+
+    source = (Path(caching.__file__).parent / "views.py").read_text()
+    read = set(re.findall(r"request\.GET\.get\(\s*[\"'](\w+)[\"']", source))
+    assert read and read <= set(caching.QUERY_PARAMS)
+    assert "request.GET[" not in source and "request.GET.getlist" not in source
