@@ -170,13 +170,7 @@ def _ladder(dispute, countries, page: int):
         .select_related("actor")[offset : offset + LADDER_WINDOW]
     )
     row_of = {event.pk: i + 1 for i, event in enumerate(window)}
-    links = list(
-        RetaliationLink.objects.filter(
-            Q(response_id__in=list(row_of)) | Q(cause_id__in=list(row_of))
-        )
-        .select_related("cause__actor", "response__actor")
-        .order_by("pk")
-    )
+    links = _window_links(window, row_of)
     lane_of, lane_names = _lanes(countries)
     incoming, outgoing = defaultdict(list), defaultdict(list)
     for link in links:
@@ -206,6 +200,32 @@ def _ladder(dispute, countries, page: int):
         "previous_page": page - 1 if page > 1 else None,
         "next_page": page + 1 if page < pages else None,
     }
+
+
+def _window_links(window, row_of):
+    """The links into and out of the window's steps, in pk order, each with both its events
+    (and their actors) attached. Most ends are steps of the window, already loaded: the links
+    are read on their own and only the ends outside the window are read, in one more query
+    (a join per link would build five objects for each)."""
+    ids = list(row_of)
+    links = list(
+        RetaliationLink.objects.filter(Q(response_id__in=ids) | Q(cause_id__in=ids)).order_by("pk")
+    )
+    if not links:
+        return links
+    events = {event.pk: event for event in window}
+    outside = Event.objects.filter(
+        Q(pk__in=RetaliationLink.objects.filter(response_id__in=ids).values("cause_id"))
+        | Q(pk__in=RetaliationLink.objects.filter(cause_id__in=ids).values("response_id"))
+    ).exclude(pk__in=ids)
+    events.update((event.pk, event) for event in outside.select_related("actor").order_by())
+    # What select_related would have done: fill the relations' caches (the ids already match).
+    set_cause = RetaliationLink.cause.field.set_cached_value
+    set_response = RetaliationLink.response.field.set_cached_value
+    for link in links:
+        set_cause(link, events[link.cause_id])
+        set_response(link, events[link.response_id])
+    return links
 
 
 TRACKS = 4
@@ -248,7 +268,12 @@ def _connectors(links, row_of, lane_of, rows: int):
 @cached_public_page
 def dispute_detail(request, pk, slug):
     dispute, redirect = _get_or_redirect(
-        Dispute.objects.prefetch_related("sources", _citations()), pk, slug
+        # The header names the sources and links to them: their full text stays unread.
+        Dispute.objects.prefetch_related(
+            Prefetch("sources", queryset=Source.objects.only("pk", "title")), _citations()
+        ),
+        pk,
+        slug,
     )
     if redirect:
         return redirect
