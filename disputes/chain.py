@@ -8,8 +8,10 @@ further back or further on is a recursive query, so no view loads a dispute into
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 from django.db import connection
-from django.db.models import BooleanField, Prefetch, Q
+from django.db.models import BooleanField, Q
 from django.db.models.expressions import RawSQL
 
 from .models import Claim, Event, RetaliationLink
@@ -127,9 +129,16 @@ def neighbour_links(event: Event) -> tuple[list[RetaliationLink], list[Retaliati
     links = list(
         RetaliationLink.objects.filter(Q(response_id=event.pk) | Q(cause_id=event.pk))
         .select_related("cause__actor", "response__actor")
-        .prefetch_related(Prefetch("claims", queryset=Claim.objects.order_by("pk")))
         .order_by("pk")[: 2 * NEIGHBOUR_LIMIT]
     )
+    # The claims about each link, as `claim_list`: grouped here rather than by
+    # prefetch_related, whose bookkeeping cost more than the query itself.
+    claims = defaultdict(list)
+    if links:
+        for claim in Claim.objects.filter(link_id__in=[link.pk for link in links]).order_by("pk"):
+            claims[claim.link_id].append(claim)
+    for link in links:
+        link.claim_list = claims[link.pk]
     by = [link for link in links if link.response_id == event.pk]
     provoked = [link for link in links if link.cause_id == event.pk]
     by.sort(key=lambda link: _order_key(link.cause))

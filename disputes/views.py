@@ -111,7 +111,17 @@ def _citations():
 def _event_queryset():
     return Event.objects.select_related(
         "dispute", "actor", "case", "detention__person", "detention__holding_country"
-    ).prefetch_related(Prefetch("people", queryset=Person.objects.order_by("name")), _citations())
+    )
+
+
+def _step(event):
+    """The step panel's context: the chain around the event (chain.step), and the event's
+    people and quotes, read directly (for one event, prefetch_related's bookkeeping costs
+    more than its two queries)."""
+    step = chain.step(event)
+    step["people"] = list(event.people.order_by("name"))
+    step["quotes"] = list(with_sentence(event.citations.all()))
+    return step
 
 
 def _heading_level(request) -> int:
@@ -300,7 +310,7 @@ def dispute_detail(request, pk, slug):
     }
     first = ladder["rows"][0]["event"] if ladder["rows"] else None
     if first is not None:
-        context["step"] = chain.step(_event_queryset().get(pk=first.pk))
+        context["step"] = _step(_event_queryset().get(pk=first.pk))
         context["heading_level"] = 2
     return _respond(request, "disputes/dispute.html", "ladder-fragment", context)
 
@@ -314,7 +324,7 @@ def event_detail(request, pk, slug):
     when = event_when(event)
     description = f"{when} · {event.actor}: {event.summary or event.title}"
     context = {
-        "step": chain.step(event),
+        "step": _step(event),
         "heading_level": _heading_level(request),
         "meta": _meta(request, event, description, title=f"{event.title} ({when})"),
     }
