@@ -43,7 +43,7 @@ from .models import (
     Sentence,
     Source,
 )
-from .templatetags.explorer import event_when
+from .templatetags.explorer import event_date, event_when, line_style, took
 
 LADDER_WINDOW = 50
 LIST_LIMIT = 50
@@ -185,6 +185,7 @@ def _ladder(dispute, countries, page: int):
     incoming, outgoing = defaultdict(list), defaultdict(list)
     for link in links:
         if link.response_id in row_of:
+            link.took = took(link)  # shown twice, in the card and in the words
             incoming[link.response_id].append(link)
         if link.cause_id in row_of:
             outgoing[link.cause_id].append(link)
@@ -195,6 +196,8 @@ def _ladder(dispute, countries, page: int):
             "lane": lane_of.get(event.actor_id, "b"),
             "incoming": incoming[event.pk],
             "outgoing_later": [x for x in outgoing[event.pk] if x.response_id not in row_of],
+            # Shown twice (the card and the words): worked out once.
+            "date": event_date(event, "short"),
         }
         for event in window
     ]
@@ -260,16 +263,22 @@ def _connectors(links, row_of, lane_of, rows: int):
         for track in range(TRACKS):
             if track_free_from[track] <= start:
                 track_free_from[track] = end
-                drawn.append(
-                    {
-                        "link": link,
-                        "track": track,
-                        "start": max(start, 1),
-                        "end": min(end, rows + 1),
-                        "from_lane": lane_of.get(link.cause.actor_id, "b") if start else "",
-                        "to_lane": lane_of.get(link.response.actor_id, "b") if end <= rows else "",
-                    }
+                connector = {
+                    "link": link,
+                    "track": track,
+                    "start": max(start, 1),
+                    "end": min(end, rows + 1),
+                    "from_lane": lane_of.get(link.cause.actor_id, "b") if start else "",
+                    "to_lane": lane_of.get(link.response.actor_id, "b") if end <= rows else "",
+                }
+                # The line's CSS classes as one string: a page draws dozens of lines, and
+                # each template variable costs more than building the string here.
+                connector["classes"] = (
+                    f"line-{line_style(link.evidence)} rs-{connector['start']}"
+                    f" re-{connector['end']} t-{track}"
+                    f" from-{connector['from_lane'] or 'edge'} to-{connector['to_lane'] or 'edge'}"
                 )
+                drawn.append(connector)
                 break
     return drawn
 
