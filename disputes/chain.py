@@ -8,8 +8,10 @@ further back or further on is a recursive query, so no view loads a dispute into
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 from django.db import connection
-from django.db.models import BooleanField, Prefetch, Q
+from django.db.models import BooleanField, Q
 from django.db.models.expressions import RawSQL
 
 from .models import Claim, Event, RetaliationLink
@@ -60,15 +62,83 @@ def previous_step(event: Event) -> Event | None:
     return earlier.order_by("-date_key", "-sequence", "-pk").first()
 
 
+def previous_and_next(event: Event) -> tuple[Event | None, Event | None]:
+    """(previous_step(event), next_step(event)) in one query: the keyset look-ups of both,
+    with the fallback between dated and undated steps, as branches of one UNION ALL, each
+    branch reading one index entry. Each row says which answer it is and its preference."""
+    quote = connection.ops.quote_name
+    table = quote(Event._meta.db_table)
+    dispute = "e.dispute_id = %s"
+    if event.date_key is None:
+        own = ("(e.sequence, e.id)", (event.sequence, event.pk))
+        branches = [
+            (
+                "next",
+                0,
+                f"{dispute} AND e.date_key IS NULL AND {own[0]} > (%s, %s)",
+                "e.sequence, e.id",
+                own[1],
+            ),
+            (
+                "prev",
+                0,
+                f"{dispute} AND e.date_key IS NULL AND {own[0]} < (%s, %s)",
+                "e.sequence DESC, e.id DESC",
+                own[1],
+            ),
+            (
+                "prev",
+                1,
+                f"{dispute} AND e.date_key IS NOT NULL",
+                "e.date_key DESC, e.sequence DESC, e.id DESC",
+                (),
+            ),
+        ]
+    else:
+        key = (event.date_key, event.sequence, event.pk)
+        own = "(e.date_key, e.sequence, e.id)"
+        branches = [
+            ("next", 0, f"{dispute} AND {own} > (%s, %s, %s)", "e.date_key, e.sequence, e.id", key),
+            ("next", 1, f"{dispute} AND e.date_key IS NULL", "e.sequence, e.id", ()),
+            (
+                "prev",
+                0,
+                f"{dispute} AND {own} < (%s, %s, %s)",
+                "e.date_key DESC, e.sequence DESC, e.id DESC",
+                key,
+            ),
+        ]
+    parts, params = [], []
+    for i, (which, preference, where, order, values) in enumerate(branches):
+        parts.append(
+            f"SELECT * FROM (SELECT e.*, '{which}' AS step_which, {preference} AS step_preference"
+            f" FROM {table} e WHERE {where} ORDER BY {order} LIMIT 1) AS b{i}"
+        )
+        params += [event.dispute_id, *values]
+    found: dict[str, Event] = {}
+    for row in Event.objects.raw(" UNION ALL ".join(parts), params):
+        best = found.get(row.step_which)
+        if best is None or row.step_preference < best.step_preference:
+            found[row.step_which] = row
+    return found.get("prev"), found.get("next")
+
+
 def neighbour_links(event: Event) -> tuple[list[RetaliationLink], list[RetaliationLink]]:
     """(provoked by, provoked): the links into and out of the event, each with the event at
     its other end and the claims made about it. Two queries, whatever the degree."""
     links = list(
         RetaliationLink.objects.filter(Q(response_id=event.pk) | Q(cause_id=event.pk))
         .select_related("cause__actor", "response__actor")
-        .prefetch_related(Prefetch("claims", queryset=Claim.objects.order_by("pk")))
         .order_by("pk")[: 2 * NEIGHBOUR_LIMIT]
     )
+    # The claims about each link, as `claim_list`: grouped here rather than by
+    # prefetch_related, whose bookkeeping cost more than the query itself.
+    claims = defaultdict(list)
+    if links:
+        for claim in Claim.objects.filter(link_id__in=[link.pk for link in links]).order_by("pk"):
+            claims[claim.link_id].append(claim)
+    for link in links:
+        link.claim_list = claims[link.pk]
     by = [link for link in links if link.response_id == event.pk]
     provoked = [link for link in links if link.cause_id == event.pk]
     by.sort(key=lambda link: _order_key(link.cause))
@@ -117,10 +187,11 @@ def walk(event: Event, direction: str, depth: int = WALK_DEPTH, limit: int = WAL
 def step(event: Event) -> dict:
     """Everything the step panel shows around one event: a fixed number of queries."""
     provoked_by, provoked = neighbour_links(event)
+    previous, following = previous_and_next(event)
     return {
         "event": event,
-        "previous": previous_step(event),
-        "next": next_step(event),
+        "previous": previous,
+        "next": following,
         "provoked_by": provoked_by,
         "provoked": provoked,
         "back": walk(event, "back"),

@@ -43,7 +43,7 @@ from .models import (
     Sentence,
     Source,
 )
-from .templatetags.explorer import event_when
+from .templatetags.explorer import event_date, event_when, line_style, took
 
 LADDER_WINDOW = 50
 LIST_LIMIT = 50
@@ -111,7 +111,17 @@ def _citations():
 def _event_queryset():
     return Event.objects.select_related(
         "dispute", "actor", "case", "detention__person", "detention__holding_country"
-    ).prefetch_related(Prefetch("people", queryset=Person.objects.order_by("name")), _citations())
+    )
+
+
+def _step(event):
+    """The step panel's context: the chain around the event (chain.step), and the event's
+    people and quotes, read directly (for one event, prefetch_related's bookkeeping costs
+    more than its two queries)."""
+    step = chain.step(event)
+    step["people"] = list(event.people.order_by("name"))
+    step["quotes"] = list(with_sentence(event.citations.all()))
+    return step
 
 
 def _heading_level(request) -> int:
@@ -170,17 +180,12 @@ def _ladder(dispute, countries, page: int):
         .select_related("actor")[offset : offset + LADDER_WINDOW]
     )
     row_of = {event.pk: i + 1 for i, event in enumerate(window)}
-    links = list(
-        RetaliationLink.objects.filter(
-            Q(response_id__in=list(row_of)) | Q(cause_id__in=list(row_of))
-        )
-        .select_related("cause__actor", "response__actor")
-        .order_by("pk")
-    )
+    links = _window_links(window, row_of)
     lane_of, lane_names = _lanes(countries)
     incoming, outgoing = defaultdict(list), defaultdict(list)
     for link in links:
         if link.response_id in row_of:
+            link.took = took(link)  # shown twice, in the card and in the words
             incoming[link.response_id].append(link)
         if link.cause_id in row_of:
             outgoing[link.cause_id].append(link)
@@ -191,6 +196,8 @@ def _ladder(dispute, countries, page: int):
             "lane": lane_of.get(event.actor_id, "b"),
             "incoming": incoming[event.pk],
             "outgoing_later": [x for x in outgoing[event.pk] if x.response_id not in row_of],
+            # Shown twice (the card and the words): worked out once.
+            "date": event_date(event, "short"),
         }
         for event in window
     ]
@@ -206,6 +213,32 @@ def _ladder(dispute, countries, page: int):
         "previous_page": page - 1 if page > 1 else None,
         "next_page": page + 1 if page < pages else None,
     }
+
+
+def _window_links(window, row_of):
+    """The links into and out of the window's steps, in pk order, each with both its events
+    (and their actors) attached. Most ends are steps of the window, already loaded: the links
+    are read on their own and only the ends outside the window are read, in one more query
+    (a join per link would build five objects for each)."""
+    ids = list(row_of)
+    links = list(
+        RetaliationLink.objects.filter(Q(response_id__in=ids) | Q(cause_id__in=ids)).order_by("pk")
+    )
+    if not links:
+        return links
+    events = {event.pk: event for event in window}
+    outside = Event.objects.filter(
+        Q(pk__in=RetaliationLink.objects.filter(response_id__in=ids).values("cause_id"))
+        | Q(pk__in=RetaliationLink.objects.filter(cause_id__in=ids).values("response_id"))
+    ).exclude(pk__in=ids)
+    events.update((event.pk, event) for event in outside.select_related("actor").order_by())
+    # What select_related would have done: fill the relations' caches (the ids already match).
+    set_cause = RetaliationLink.cause.field.set_cached_value
+    set_response = RetaliationLink.response.field.set_cached_value
+    for link in links:
+        set_cause(link, events[link.cause_id])
+        set_response(link, events[link.response_id])
+    return links
 
 
 TRACKS = 4
@@ -230,16 +263,22 @@ def _connectors(links, row_of, lane_of, rows: int):
         for track in range(TRACKS):
             if track_free_from[track] <= start:
                 track_free_from[track] = end
-                drawn.append(
-                    {
-                        "link": link,
-                        "track": track,
-                        "start": max(start, 1),
-                        "end": min(end, rows + 1),
-                        "from_lane": lane_of.get(link.cause.actor_id, "b") if start else "",
-                        "to_lane": lane_of.get(link.response.actor_id, "b") if end <= rows else "",
-                    }
+                connector = {
+                    "link": link,
+                    "track": track,
+                    "start": max(start, 1),
+                    "end": min(end, rows + 1),
+                    "from_lane": lane_of.get(link.cause.actor_id, "b") if start else "",
+                    "to_lane": lane_of.get(link.response.actor_id, "b") if end <= rows else "",
+                }
+                # The line's CSS classes as one string: a page draws dozens of lines, and
+                # each template variable costs more than building the string here.
+                connector["classes"] = (
+                    f"line-{line_style(link.evidence)} rs-{connector['start']}"
+                    f" re-{connector['end']} t-{track}"
+                    f" from-{connector['from_lane'] or 'edge'} to-{connector['to_lane'] or 'edge'}"
                 )
+                drawn.append(connector)
                 break
     return drawn
 
@@ -248,7 +287,12 @@ def _connectors(links, row_of, lane_of, rows: int):
 @cached_public_page
 def dispute_detail(request, pk, slug):
     dispute, redirect = _get_or_redirect(
-        Dispute.objects.prefetch_related("sources", _citations()), pk, slug
+        # The header names the sources and links to them: their full text stays unread.
+        Dispute.objects.prefetch_related(
+            Prefetch("sources", queryset=Source.objects.only("pk", "title")), _citations()
+        ),
+        pk,
+        slug,
     )
     if redirect:
         return redirect
@@ -275,7 +319,7 @@ def dispute_detail(request, pk, slug):
     }
     first = ladder["rows"][0]["event"] if ladder["rows"] else None
     if first is not None:
-        context["step"] = chain.step(_event_queryset().get(pk=first.pk))
+        context["step"] = _step(_event_queryset().get(pk=first.pk))
         context["heading_level"] = 2
     return _respond(request, "disputes/dispute.html", "ladder-fragment", context)
 
@@ -289,7 +333,7 @@ def event_detail(request, pk, slug):
     when = event_when(event)
     description = f"{when} · {event.actor}: {event.summary or event.title}"
     context = {
-        "step": chain.step(event),
+        "step": _step(event),
         "heading_level": _heading_level(request),
         "meta": _meta(request, event, description, title=f"{event.title} ({when})"),
     }
