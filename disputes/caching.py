@@ -60,6 +60,7 @@ def bump_version(**_signal_kwargs) -> None:
 
 
 def _is_record_change(sender) -> bool:
+    from .apps import is_history_model
     from .models import RecordVersion
 
     meta = getattr(sender, "_meta", None)
@@ -67,7 +68,7 @@ def _is_record_change(sender) -> bool:
         meta is not None
         and meta.app_label == "disputes"
         and sender is not RecordVersion
-        and not hasattr(sender, "instance_type")  # simple-history's copies follow their model
+        and not is_history_model(sender)  # simple-history's copies follow their model
     )
 
 
@@ -89,13 +90,6 @@ def connect_signals() -> None:
     m2m_changed.connect(_on_m2m_change, dispatch_uid="disputes.caching.m2m")
 
 
-def _variant(request) -> str:
-    htmx = getattr(request, "htmx", None)
-    if htmx and not htmx.history_restore_request:
-        return "fragment"
-    return "page"
-
-
 def cached_public_page(view):
     """Serve a public GET view from the page cache, with an ETag and 304s.
 
@@ -108,7 +102,6 @@ def cached_public_page(view):
         if request.method not in ("GET", "HEAD"):
             return view(request, *args, **kwargs)
         version = current_version()
-        variant = _variant(request)
         # Everything the page can depend on: the absolute URL (canonical links carry the
         # scheme and host) and each request header the views vary on.
         identity = "\n".join(
@@ -123,7 +116,7 @@ def cached_public_page(view):
         digest = hashlib.blake2b(
             identity.encode("utf-8", "surrogateescape"), digest_size=16
         ).hexdigest()
-        etag = f'"r{version}-{variant[0]}-{digest}"'
+        etag = f'"r{version}-{digest}"'
         if etag in _etags(request.headers.get("If-None-Match", "")):
             response = HttpResponseNotModified()
             response["ETag"] = etag
@@ -131,7 +124,7 @@ def cached_public_page(view):
             return response
 
         cache = caches[CACHE_ALIAS]
-        key = f"page:{version}:{variant}:{digest}"
+        key = f"page:{version}:{digest}"
         stored = cache.get(key)
         if stored is not None:
             status, headers, content = stored
