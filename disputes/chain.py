@@ -8,13 +8,13 @@ further back or further on is a recursive query, so no view loads a dispute into
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 from django.db import connection
-from django.db.models import BooleanField, Q
+from django.db.models import BooleanField
 from django.db.models.expressions import RawSQL
 
-from .models import Claim, Event, RetaliationLink
+from . import reads
+from .models import Country, Event, RetaliationLink
+from .rawsql import Part, Select
 
 NEIGHBOUR_LIMIT = 50
 WALK_DEPTH = 6
@@ -62,29 +62,28 @@ def previous_step(event: Event) -> Event | None:
     return earlier.order_by("-date_key", "-sequence", "-pk").first()
 
 
-def previous_and_next(event: Event) -> tuple[Event | None, Event | None]:
-    """(previous_step(event), next_step(event)) in one query: the keyset look-ups of both,
-    with the fallback between dated and undated steps, as branches of one UNION ALL, each
-    branch reading one index entry. Each row says which answer it is and its preference."""
-    quote = connection.ops.quote_name
-    table = quote(Event._meta.db_table)
+def _time_branches(event: Event) -> list[tuple[str, int, str, str, tuple]]:
+    """The keyset look-ups of the previous and next steps, with the fallback between dated
+    and undated steps: (which, preference, condition, order, values) per branch, each
+    branch reading one index entry."""
     dispute = "e.dispute_id = %s"
     if event.date_key is None:
-        own = ("(e.sequence, e.id)", (event.sequence, event.pk))
-        branches = [
+        own = "(e.sequence, e.id)"
+        values = (event.sequence, event.pk)
+        return [
             (
                 "next",
                 0,
-                f"{dispute} AND e.date_key IS NULL AND {own[0]} > (%s, %s)",
+                f"{dispute} AND e.date_key IS NULL AND {own} > (%s, %s)",
                 "e.sequence, e.id",
-                own[1],
+                values,
             ),
             (
                 "prev",
                 0,
-                f"{dispute} AND e.date_key IS NULL AND {own[0]} < (%s, %s)",
+                f"{dispute} AND e.date_key IS NULL AND {own} < (%s, %s)",
                 "e.sequence DESC, e.id DESC",
-                own[1],
+                values,
             ),
             (
                 "prev",
@@ -94,51 +93,129 @@ def previous_and_next(event: Event) -> tuple[Event | None, Event | None]:
                 (),
             ),
         ]
-    else:
-        key = (event.date_key, event.sequence, event.pk)
-        own = "(e.date_key, e.sequence, e.id)"
-        branches = [
-            ("next", 0, f"{dispute} AND {own} > (%s, %s, %s)", "e.date_key, e.sequence, e.id", key),
-            ("next", 1, f"{dispute} AND e.date_key IS NULL", "e.sequence, e.id", ()),
-            (
-                "prev",
-                0,
-                f"{dispute} AND {own} < (%s, %s, %s)",
-                "e.date_key DESC, e.sequence DESC, e.id DESC",
-                key,
-            ),
-        ]
-    parts, params = [], []
-    for i, (which, preference, where, order, values) in enumerate(branches):
-        parts.append(
-            f"SELECT * FROM (SELECT e.*, '{which}' AS step_which, {preference} AS step_preference"
-            f" FROM {table} e WHERE {where} ORDER BY {order} LIMIT 1) AS b{i}"
+    key = (event.date_key, event.sequence, event.pk)
+    own = "(e.date_key, e.sequence, e.id)"
+    return [
+        ("next", 0, f"{dispute} AND {own} > (%s, %s, %s)", "e.date_key, e.sequence, e.id", key),
+        ("next", 1, f"{dispute} AND e.date_key IS NULL", "e.sequence, e.id", ()),
+        (
+            "prev",
+            0,
+            f"{dispute} AND {own} < (%s, %s, %s)",
+            "e.date_key DESC, e.sequence DESC, e.id DESC",
+            key,
+        ),
+    ]
+
+
+_WALK_STEP = {"back": ("l.cause_id", "l.response_id"), "on": ("l.response_id", "l.cause_id")}
+_AROUND: dict[tuple, Select] = {}
+
+
+def _around_select(dated: bool | None, walks: tuple[str, ...]) -> Select:
+    """The one statement behind around(): written once per shape (the event dated or not,
+    which walks) and per database, then only its parameters change."""
+    key = (dated, walks)
+    found = _AROUND.get(key)
+    if found is not None:
+        return found
+    quote = connection.ops.quote_name
+    ev = quote(Event._meta.db_table)
+    link = quote(RetaliationLink._meta.db_table)
+    country = quote(Country._meta.db_table)
+
+    def sql(columns: str) -> str:
+        ctes, branches = [], []
+        for direction in walks:
+            step, join = _WALK_STEP[direction]
+            ctes.append(
+                f"{direction}_walk(id, distance) AS ("
+                " SELECT CAST(%s AS BIGINT), 0"
+                f" UNION SELECT {step}, w.distance + 1"
+                f" FROM {link} l JOIN {direction}_walk w ON {join} = w.id"
+                " WHERE w.distance < %s)"
+            )
+            ctes.append(
+                f"{direction}_near AS (SELECT id, MIN(distance) AS distance"
+                f" FROM {direction}_walk WHERE id <> %s GROUP BY id)"
+            )
+            branches.append(
+                f"SELECT {columns}, '{direction}' AS step_which, n.distance AS step_rank,"
+                f" c.name AS actor_name FROM {direction}_near n"
+                f" JOIN {ev} e ON e.id = n.id JOIN {country} c ON c.id = e.actor_id"
+                " ORDER BY n.distance, e.date_key IS NULL, e.date_key, e.sequence, e.id"
+                " LIMIT %s"
+            )
+        if dated is not None:
+            probe = Event(date_key=1 if dated else None)
+            for which, preference, where, order, _values in _time_branches(probe):
+                branches.append(
+                    f"SELECT {columns}, '{which}' AS step_which, {preference} AS step_rank,"
+                    f" NULL AS actor_name FROM {ev} e WHERE {where} ORDER BY {order} LIMIT 1"
+                )
+        head = f"WITH RECURSIVE {', '.join(ctes)} " if ctes else ""
+        return head + " UNION ALL ".join(
+            f"SELECT * FROM ({branch}) AS b{i}" for i, branch in enumerate(branches)
         )
-        params += [event.dispute_id, *values]
-    found: dict[str, Event] = {}
-    for row in Event.objects.raw(" UNION ALL ".join(parts), params):
-        best = found.get(row.step_which)
-        if best is None or row.step_preference < best.step_preference:
-            found[row.step_which] = row
-    return found.get("prev"), found.get("next")
+
+    found = _AROUND[key] = Select([Part(Event, "e")], sql, extra=3)
+    return found
+
+
+def around(
+    event: Event,
+    *,
+    time: bool = True,
+    walks: tuple[str, ...] = ("back", "on"),
+    depth: int = WALK_DEPTH,
+    limit: int = WALK_LIMIT,
+) -> dict:
+    """In one query: the previous and next steps in time ("previous", "next": an Event or
+    None) when `time`, and for each of `walks` ("back" through causes, "on" through
+    responses) the events the chain reaches, nearest first, each with `distance` (links
+    away) and `actor_name`. The walks are recursive queries: branches and merges are
+    followed, loops stop at the depth limit."""
+    for direction in walks:
+        if direction not in _WALK_STEP:
+            raise ValueError(direction)
+    params = []
+    for _direction in walks:
+        params += [event.pk, depth, event.pk]
+    params += [limit] * len(walks)
+    if time:
+        for _which, _preference, _where, _order, values in _time_branches(event):
+            params += [event.dispute_id, *values]
+    select = _around_select((event.date_key is not None) if time else None, walks)
+    found = {"previous": None, "next": None, **{direction: [] for direction in walks}}
+    best = {}
+    for other, which, rank, actor_name in select.rows(params):
+        if which in _WALK_STEP:
+            other.distance = rank
+            other.actor_name = actor_name
+            found[which].append(other)
+        elif which not in best or rank < best[which]:
+            best[which] = rank
+            found["previous" if which == "prev" else "next"] = other
+    for direction in walks:
+        found[direction].sort(key=_walk_order)
+    return found
+
+
+def _walk_order(event: Event):
+    return (event.distance, *_order_key(event))
+
+
+def previous_and_next(event: Event) -> tuple[Event | None, Event | None]:
+    """(previous_step(event), next_step(event)) in one query."""
+    found = around(event, walks=())
+    return found["previous"], found["next"]
 
 
 def neighbour_links(event: Event) -> tuple[list[RetaliationLink], list[RetaliationLink]]:
     """(provoked by, provoked): the links into and out of the event, each with the event at
-    its other end and the claims made about it. Two queries, whatever the degree."""
-    links = list(
-        RetaliationLink.objects.filter(Q(response_id=event.pk) | Q(cause_id=event.pk))
-        .select_related("cause__actor", "response__actor")
-        .order_by("pk")[: 2 * NEIGHBOUR_LIMIT]
-    )
-    # The claims about each link, as `claim_list`: grouped here rather than by
-    # prefetch_related, whose bookkeeping cost more than the query itself.
-    claims = defaultdict(list)
-    if links:
-        for claim in Claim.objects.filter(link_id__in=[link.pk for link in links]).order_by("pk"):
-            claims[claim.link_id].append(claim)
-    for link in links:
-        link.claim_list = claims[link.pk]
+    its other end and the claims made about it (`claim_list`). Two queries, whatever the
+    degree."""
+    links = reads.links_of(event.pk, 2 * NEIGHBOUR_LIMIT)
     by = [link for link in links if link.response_id == event.pk]
     provoked = [link for link in links if link.cause_id == event.pk]
     by.sort(key=lambda link: _order_key(link.cause))
@@ -152,48 +229,12 @@ def _order_key(event: Event):
 
 def walk(event: Event, direction: str, depth: int = WALK_DEPTH, limit: int = WALK_LIMIT):
     """Events the chain reaches from this one, back through causes ("back") or on through
-    responses ("on"), nearest first, each with `distance` (links away) and `actor_name`.
-    A recursive query: branches and merges are followed, loops stop at the depth limit."""
-    link = RetaliationLink._meta.db_table
-    ev = Event._meta.db_table
-    country = Event._meta.get_field("actor").related_model._meta.db_table
-    if direction == "back":
-        step, join = "l.cause_id", "l.response_id"
-    elif direction == "on":
-        step, join = "l.response_id", "l.cause_id"
-    else:
-        raise ValueError(direction)
-    sql = f"""
-        WITH RECURSIVE walk(id, distance) AS (
-            SELECT CAST(%s AS BIGINT), 0
-            UNION
-            SELECT {step}, w.distance + 1
-            FROM {link} l JOIN walk w ON {join} = w.id
-            WHERE w.distance < %s
-        ),
-        nearest AS (
-            SELECT id, MIN(distance) AS distance FROM walk WHERE id <> %s GROUP BY id
-        )
-        SELECT e.*, n.distance AS distance, c.name AS actor_name
-        FROM nearest n
-        JOIN {ev} e ON e.id = n.id
-        JOIN {country} c ON c.id = e.actor_id
-        ORDER BY n.distance, e.date_key, e.sequence, e.id
-        LIMIT %s
-    """
-    return list(Event.objects.raw(sql, [event.pk, depth, event.pk, limit]))
+    responses ("on"), nearest first, each with `distance` (links away) and `actor_name`."""
+    return around(event, time=False, walks=(direction,), depth=depth, limit=limit)[direction]
 
 
 def step(event: Event) -> dict:
-    """Everything the step panel shows around one event: a fixed number of queries."""
+    """Everything the step panel shows around one event: three queries (the links with
+    their claims, and the rest in one)."""
     provoked_by, provoked = neighbour_links(event)
-    previous, following = previous_and_next(event)
-    return {
-        "event": event,
-        "previous": previous,
-        "next": following,
-        "provoked_by": provoked_by,
-        "provoked": provoked,
-        "back": walk(event, "back"),
-        "on": walk(event, "on"),
-    }
+    return {"event": event, "provoked_by": provoked_by, "provoked": provoked, **around(event)}

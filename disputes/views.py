@@ -25,7 +25,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.text import Truncator
 from django.views.decorators.http import require_safe
 
-from . import chain
+from . import chain, reads
 from . import search as search_module
 from .caching import cached_public_page
 from .models import (
@@ -108,19 +108,13 @@ def _citations():
     return Prefetch("citations", queryset=with_sentence(Citation.objects.all()))
 
 
-def _event_queryset():
-    return Event.objects.select_related(
-        "dispute", "actor", "case", "detention__person", "detention__holding_country"
-    )
-
-
 def _step(event):
     """The step panel's context: the chain around the event (chain.step), and the event's
     people and quotes, read directly (for one event, prefetch_related's bookkeeping costs
     more than its two queries)."""
     step = chain.step(event)
-    step["people"] = list(event.people.order_by("name"))
-    step["quotes"] = list(with_sentence(event.citations.all()))
+    step["people"] = reads.people(event.pk)
+    step["quotes"] = reads.quotes(Event, event.pk)
     return step
 
 
@@ -319,7 +313,7 @@ def dispute_detail(request, pk, slug):
     }
     first = ladder["rows"][0]["event"] if ladder["rows"] else None
     if first is not None:
-        context["step"] = _step(_event_queryset().get(pk=first.pk))
+        context["step"] = _step(reads.event(first.pk))
         context["heading_level"] = 2
     return _respond(request, "disputes/dispute.html", "ladder-fragment", context)
 
@@ -327,9 +321,11 @@ def dispute_detail(request, pk, slug):
 @require_safe
 @cached_public_page
 def event_detail(request, pk, slug):
-    event, redirect = _get_or_redirect(_event_queryset(), pk, slug)
-    if redirect:
-        return redirect
+    event = reads.event(pk)
+    if event is None:
+        raise Http404(f"No event with ID {pk}.")
+    if slug != event.slug:
+        return HttpResponsePermanentRedirect(event.get_absolute_url())
     when = event_when(event)
     description = f"{when} · {event.actor}: {event.summary or event.title}"
     context = {

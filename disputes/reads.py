@@ -1,0 +1,167 @@
+"""The step panel's reads, as hand-written SQL (see rawsql.py for why).
+
+Each function returns what the ORM query it replaces returned: model instances, with the
+related objects the panel shows already attached, in the same order.
+"""
+
+from __future__ import annotations
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection
+
+from .models import (
+    Case,
+    Citation,
+    Claim,
+    Country,
+    Detention,
+    Dispute,
+    Event,
+    Person,
+    RetaliationLink,
+    Sentence,
+    Source,
+)
+from .rawsql import Part, Select, attach
+
+
+def _table(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+_EVENT = Select(
+    [
+        Part(Event, "e"),
+        Part(Dispute, "d"),
+        Part(Country, "a"),
+        Part(Case, "c"),
+        Part(Detention, "t"),
+        Part(Person, "p"),
+        Part(Country, "h"),
+    ],
+    lambda columns: (
+        f"SELECT {columns} FROM {_table(Event)} e"
+        f" JOIN {_table(Dispute)} d ON d.id = e.dispute_id"
+        f" JOIN {_table(Country)} a ON a.id = e.actor_id"
+        f" LEFT JOIN {_table(Case)} c ON c.id = e.case_id"
+        f" LEFT JOIN {_table(Detention)} t ON t.id = e.detention_id"
+        f" LEFT JOIN {_table(Person)} p ON p.id = t.person_id"
+        f" LEFT JOIN {_table(Country)} h ON h.id = t.holding_country_id"
+        " WHERE e.id = %s"
+    ),
+)
+
+
+def event(pk: int) -> Event | None:
+    """The event with its dispute, actor, case and detention (with the detention's person
+    and holding country): what `select_related` of those gave, in one query."""
+    rows = _EVENT.rows([pk])
+    if not rows:
+        return None
+    found, dispute, actor, case, detention, person, holding = rows[0]
+    attach(found, "dispute", dispute)
+    attach(found, "actor", actor)
+    attach(found, "case", case)
+    attach(found, "detention", detention)
+    attach(detention, "person", person)
+    attach(detention, "holding_country", holding)
+    return found
+
+
+_LINKS = Select(
+    [
+        Part(RetaliationLink, "l"),
+        Part(Event, "ce"),
+        Part(Country, "ca"),
+        Part(Event, "re"),
+        Part(Country, "ra"),
+    ],
+    lambda columns: (
+        f"SELECT {columns} FROM {_table(RetaliationLink)} l"
+        f" JOIN {_table(Event)} ce ON ce.id = l.cause_id"
+        f" JOIN {_table(Country)} ca ON ca.id = ce.actor_id"
+        f" JOIN {_table(Event)} re ON re.id = l.response_id"
+        f" JOIN {_table(Country)} ra ON ra.id = re.actor_id"
+        " WHERE l.id IN ("
+        f"SELECT id FROM {_table(RetaliationLink)} WHERE response_id = %s"
+        f" UNION ALL SELECT id FROM {_table(RetaliationLink)} WHERE cause_id = %s)"
+        " ORDER BY l.id LIMIT %s"
+    ),
+)
+
+_CLAIMS = Select(
+    [Part(Claim, "k")],
+    lambda columns: (
+        f"SELECT {columns} FROM {_table(Claim)} k WHERE k.link_id IN ("
+        f"SELECT id FROM {_table(RetaliationLink)} WHERE response_id = %s"
+        f" UNION ALL SELECT id FROM {_table(RetaliationLink)} WHERE cause_id = %s)"
+        " ORDER BY k.id"
+    ),
+)
+
+
+def links_of(pk: int, limit: int) -> list[RetaliationLink]:
+    """The first `limit` links into or out of the event (by pk), each with both its events
+    and their actors attached, and the claims about it as `claim_list`. Two queries, each
+    two index look-ups (a link into the event, a link out of it), whatever the degree."""
+    links = []
+    for link, cause, cause_actor, response, response_actor in _LINKS.rows([pk, pk, limit]):
+        attach(cause, "actor", cause_actor)
+        attach(response, "actor", response_actor)
+        attach(link, "cause", cause)
+        attach(link, "response", response)
+        link.claim_list = []
+        links.append(link)
+    if links:
+        by_pk = {link.pk: link for link in links}
+        for (claim,) in _CLAIMS.rows([pk, pk]):
+            link = by_pk.get(claim.link_id)
+            if link is not None:
+                link.claim_list.append(claim)
+    return links
+
+
+_PEOPLE = Select(
+    [Part(Person, "p")],
+    lambda columns: (
+        f"SELECT {columns} FROM {_table(Person)} p"
+        f" JOIN {_table(Event.people.through)} ep ON ep.person_id = p.id"
+        " WHERE ep.event_id = %s ORDER BY p.name, p.description, p.id"
+    ),
+)
+
+
+def people(pk: int) -> list[Person]:
+    """The people of the event, by name."""
+    return [person for (person,) in _PEOPLE.rows([pk])]
+
+
+# A quote shows its source's title, never its text, which can be long: leave it unread.
+_QUOTES = Select(
+    [Part(Citation, "c"), Part(Source, "s", only=("title",))],
+    lambda columns: (
+        f"SELECT {columns}, ("
+        # The number of the sentence the quote starts in: the last sentence of the source
+        # starting at or before the quote (one probe of the index on (source, start)).
+        f"SELECT n.number FROM {_table(Sentence)} n"
+        " WHERE n.source_id = c.source_id AND n.start <= c.start"
+        " ORDER BY n.start DESC LIMIT 1)"
+        f" FROM {_table(Citation)} c JOIN {_table(Source)} s ON s.id = c.source_id"
+        " WHERE c.content_type_id = %s AND c.object_id = %s"
+        " ORDER BY s.title, c.start, c.id"
+    ),
+    extra=1,
+)
+
+
+def quotes(model, pk: int) -> list[Citation]:
+    """The citations of one record (a `model` instance with this pk), in the order of
+    Citation's Meta (source title, then place in the source), each with its source (title
+    only) and `sentence_number`."""
+    content_type = ContentType.objects.get_for_model(model)
+    out = []
+    for citation, source, number in _QUOTES.rows([content_type.pk, pk]):
+        attach(citation, "source", source)
+        citation.sentence_number = number
+        out.append(citation)
+    return out
