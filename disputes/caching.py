@@ -8,7 +8,9 @@ page misses the cache and is rendered afresh, on every worker and every host, an
 that revalidate get the new page instead of a 304.
 
 Each request costs one indexed single-row query (the version) plus a local cache lookup; a
-browser that already has the page gets a 304 without any rendering.
+browser that already has the page gets a 304 without any rendering. A page is stored with
+its gzip encoding, made once when it is rendered, so that a cached page is not compressed
+again on every request (GZipMiddleware leaves a response that is already encoded alone).
 """
 
 from __future__ import annotations
@@ -19,8 +21,10 @@ from functools import wraps
 
 from django.core.cache import caches
 from django.db import connection
-from django.http import HttpResponse, HttpResponseNotModified
+from django.http import HttpResponse, HttpResponseNotModified, HttpResponsePermanentRedirect
+from django.middleware.gzip import GZipMiddleware, re_accepts_gzip
 from django.utils.cache import patch_vary_headers
+from django.utils.text import compress_string
 
 CACHE_ALIAS = "pages"
 VERSION_SQL = "SELECT version FROM disputes_recordversion WHERE id = 1"
@@ -120,29 +124,53 @@ def cached_public_page(view):
         if etag in _etags(request.headers.get("If-None-Match", "")):
             response = HttpResponseNotModified()
             response["ETag"] = etag
-            patch_vary_headers(response, VARY_HEADERS)
+            patch_vary_headers(response, [*VARY_HEADERS, "Accept-Encoding"])
             return response
 
         cache = caches[CACHE_ALIAS]
         key = f"page:{version}:{digest}"
         stored = cache.get(key)
+        compressed = None
         if stored is not None:
-            status, headers, content = stored
-            response = HttpResponse(content, status=status)
+            status, headers, content, compressed = stored
+            if status == 301:
+                response = HttpResponsePermanentRedirect(dict(headers)["Location"])
+            else:
+                response = HttpResponse(content, status=status)
             for name, value in headers:
                 response[name] = value
         else:
             response = view(request, *args, **kwargs)
             if _cacheable(response):
                 headers = [(h, response[h]) for h in KEPT_HEADERS if response.has_header(h)]
-                cache.set(key, (response.status_code, headers, response.content))
+                compressed = _gzip(response.content)
+                cache.set(key, (response.status_code, headers, response.content, compressed))
+        gzipped = compressed is not None and re_accepts_gzip.search(
+            request.META.get("HTTP_ACCEPT_ENCODING", "")
+        )
+        if gzipped:
+            response.content = compressed
+            response["Content-Encoding"] = "gzip"
+        if compressed is not None:
+            patch_vary_headers(response, ["Accept-Encoding"])
         if response.status_code == 200:
-            response["ETag"] = etag
+            # A strong ETag for the page as rendered; a weak one for its gzip encoding
+            # (RFC 9110 8.8.1), as GZipMiddleware would make it. Both match If-None-Match.
+            response["ETag"] = f"W/{etag}" if gzipped else etag
         response.setdefault("Cache-Control", "public, max-age=0, must-revalidate")
         patch_vary_headers(response, VARY_HEADERS)
         return response
 
     return wrapper
+
+
+def _gzip(content: bytes) -> bytes | None:
+    """The page's gzip encoding, as GZipMiddleware makes it (with its random-length header
+    against BREACH), or None when compressing does not pay."""
+    if len(content) < 200:
+        return None
+    compressed = compress_string(content, max_random_bytes=GZipMiddleware.max_random_bytes)
+    return compressed if len(compressed) < len(content) else None
 
 
 def _cacheable(response) -> bool:

@@ -1,6 +1,8 @@
 """Public pages are cached whole under the record's version: repeat visits cost one query,
 browsers revalidate with ETags, and an edit is visible on the very next request."""
 
+import gzip
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -62,6 +64,44 @@ def test_a_browser_holding_the_page_gets_a_304_without_rendering(client, event):
     assert weak.status_code == 304
     fragment = client.get(event.get_absolute_url(), HTTP_IF_NONE_MATCH=etag, **HX)
     assert fragment.status_code == 200, "the fragment is a different representation"
+
+
+def test_a_cached_page_is_served_in_the_gzip_encoding_it_was_stored_with(
+    client, event, monkeypatch
+):
+    url = event.get_absolute_url()
+    plain = client.get(url)
+    compressions = []
+    real = caching.compress_string
+    monkeypatch.setattr(
+        caching, "compress_string", lambda *a, **k: compressions.append(1) or real(*a, **k)
+    )
+    first = client.get(url, HTTP_ACCEPT_ENCODING="gzip, deflate, br")
+    again = client.get(url, HTTP_ACCEPT_ENCODING="gzip")
+    assert compressions == []  # stored once, when the page was rendered
+    for response in (first, again):
+        assert response["Content-Encoding"] == "gzip"
+        assert "Accept-Encoding" in response["Vary"]
+        assert gzip.decompress(response.content) == plain.content
+        assert int(response["Content-Length"]) == len(response.content)
+    # One page, two encodings: a weak ETag for the compressed one; either revalidates.
+    assert first["ETag"] == "W/" + plain["ETag"]
+    for etag in (first["ETag"], plain["ETag"]):
+        assert client.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 304
+    identity = client.get(url, HTTP_ACCEPT_ENCODING="identity")
+    assert identity.content == plain.content and not identity.has_header("Content-Encoding")
+
+
+def test_a_freshly_rendered_page_is_compressed_once(client, event, monkeypatch):
+    compressions = []
+    real = caching.compress_string
+    monkeypatch.setattr(
+        caching, "compress_string", lambda *a, **k: compressions.append(1) or real(*a, **k)
+    )
+    response = client.get(event.get_absolute_url(), HTTP_ACCEPT_ENCODING="gzip")
+    assert response["Content-Encoding"] == "gzip"
+    assert b"<html" in gzip.decompress(response.content)
+    assert compressions == [1]  # by the page cache; GZipMiddleware left it alone
 
 
 def test_an_edit_changes_the_etag_so_browsers_fetch_the_new_page(client, event):
