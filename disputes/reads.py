@@ -25,6 +25,10 @@ from .models import (
 from .rawsql import Part, Select, attach
 
 
+# Both databases' BIGINT: SQLite's driver refuses a larger Python int outright.
+PK_LIMIT = 2**63
+
+
 def _table(model) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
@@ -54,7 +58,10 @@ _EVENT = Select(
 
 def event(pk: int) -> Event | None:
     """The event with its dispute, actor, case and detention (with the detention's person
-    and holding country): what `select_related` of those gave, in one query."""
+    and holding country): what `select_related` of those gave, in one query. A pk past the
+    64-bit range of the ID column matches nothing, as it does through the ORM."""
+    if not -PK_LIMIT <= pk < PK_LIMIT:
+        return None
     rows = _EVENT.rows([pk])
     if not rows:
         return None
