@@ -10,8 +10,9 @@ the SQL; the database's own value converters are applied, as the ORM applies the
 
 from __future__ import annotations
 
-from django.db import connection
-from django.db.models.base import DEFERRED
+from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db.models.base import DEFERRED, ModelState
+from django.db.models.signals import post_init, pre_init
 
 
 class Part:
@@ -25,7 +26,7 @@ class Part:
         fields = model._meta.concrete_fields
         self.fields = [f for f in fields if only is None or f.attname in only or f.primary_key]
         self.complete = len(self.fields) == len(fields)
-        self.attnames = {f.attname for f in self.fields}
+        self.attnames = tuple(f.attname for f in self.fields)
         self.pk_index = next(i for i, f in enumerate(self.fields) if f.primary_key)
         self._converters = {}
 
@@ -33,38 +34,64 @@ class Part:
         quote = connection.ops.quote_name
         return ", ".join(f"{self.alias}.{quote(f.column)}" for f in self.fields)
 
-    def converters(self):
-        """[(index, [converter, ...])] for the columns whose raw value the backend converts."""
-        vendor = connection.vendor
-        found = self._converters.get(vendor)
+    def converters(self, conn):
+        """[(index, [converter, ...], expression)] for the columns whose raw value the
+        backend converts, worked out once per database vendor."""
+        found = self._converters.get(conn.vendor)
         if found is None:
             found = []
             for i, field in enumerate(self.fields):
                 expression = field.get_col(self.alias)
-                functions = connection.ops.get_db_converters(
+                functions = conn.ops.get_db_converters(
                     expression
-                ) + expression.get_db_converters(connection)
+                ) + expression.get_db_converters(conn)
                 if functions:
                     found.append((i, functions, expression))
-            self._converters[vendor] = found
+            self._converters[conn.vendor] = found
         return found
 
-    def build(self, values):
-        if values[self.pk_index] is None:
-            return None
-        if self._converters.get(connection.vendor, True):
-            values = list(values)
-            for i, functions, expression in self.converters():
-                for function in functions:
-                    values[i] = function(values[i], expression, connection)
-        if self.complete:
-            return self.model.from_db(connection.alias, None, values)
-        it = iter(values)
-        full = [
-            next(it) if f.attname in self.attnames else DEFERRED
-            for f in self.model._meta.concrete_fields
-        ]
-        return self.model.from_db(connection.alias, None, full)
+    def builder(self, conn):
+        """A function from this part's slice of a row to its instance (or None).
+
+        An instance is made as Model.from_db makes it, but by filling its __dict__ instead
+        of calling Model.__init__, which sets each field through setattr and sends two
+        signals: a step panel builds dozens of instances, and __init__ was a tenth of its
+        time. A model that has pre_init or post_init receivers (or a part that leaves fields
+        unread) takes the ordinary way, so nothing that listens misses an instance.
+        """
+        model, alias = self.model, conn.alias
+        converters = self.converters(conn)
+        pk_index, attnames = self.pk_index, self.attnames
+        plain = (
+            self.complete
+            and not pre_init.has_listeners(model)
+            and not post_init.has_listeners(model)
+        )
+        concrete = model._meta.concrete_fields
+
+        def build(values):
+            if values[pk_index] is None:
+                return None
+            if converters:
+                values = list(values)
+                for i, functions, expression in converters:
+                    for function in functions:
+                        values[i] = function(values[i], expression, conn)
+            if plain:
+                instance = model.__new__(model)
+                state = ModelState()
+                state.adding = False
+                state.db = alias
+                instance.__dict__.update(zip(attnames, values))
+                instance._state = state
+                return instance
+            if self.complete:
+                return model.from_db(alias, None, values)
+            given = dict(zip(attnames, values))
+            full = [given.get(f.attname, DEFERRED) for f in concrete]
+            return model.from_db(alias, None, full)
+
+        return build
 
 
 class Select:
@@ -77,31 +104,34 @@ class Select:
         self.parts = parts
         self.extra = extra
         self._sql = sql
-        self._text = {}
+        self._prepared = {}
+
+    def _for(self, conn):
+        """(SQL text, [(build, start, end)], where the extra columns start), per vendor."""
+        found = self._prepared.get(conn.vendor)
+        if found is None:
+            text = self._sql(", ".join(p.columns() for p in self.parts))
+            spans, at = [], 0
+            for part in self.parts:
+                spans.append((part.builder(conn), at, at + len(part.fields)))
+                at += len(part.fields)
+            found = self._prepared[conn.vendor] = (text, spans, at)
+        return found
 
     def text(self) -> str:
-        vendor = connection.vendor
-        text = self._text.get(vendor)
-        if text is None:
-            text = self._text[vendor] = self._sql(", ".join(p.columns() for p in self.parts))
-        return text
+        return self._for(connections[DEFAULT_DB_ALIAS])[0]
 
     def rows(self, params) -> list[list]:
-        with connection.cursor() as cursor:
-            cursor.execute(self.text(), params)
+        # The connection itself, looked up once: each attribute read through the
+        # django.db.connection proxy costs a thread-local look-up.
+        conn = connections[DEFAULT_DB_ALIAS]
+        text, spans, at = self._for(conn)
+        with conn.cursor() as cursor:
+            cursor.execute(text, params)
             raw = cursor.fetchall()
-        # The converters are worked out before the first row is built (build() skips them
-        # only once it knows there are none).
-        for part in self.parts:
-            part.converters()
-        spans = []
-        at = 0
-        for part in self.parts:
-            spans.append((part, at, at + len(part.fields)))
-            at += len(part.fields)
         out = []
         for row in raw:
-            built = [part.build(row[start:end]) for part, start, end in spans]
+            built = [build(row[start:end]) for build, start, end in spans]
             built.extend(row[at:])
             out.append(built)
         return out
