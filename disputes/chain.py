@@ -124,6 +124,14 @@ def _around_select(dated: bool | None, walks: tuple[str, ...]) -> Select:
     link = quote(RetaliationLink._meta.db_table)
     country = quote(Country._meta.db_table)
 
+    # Each event a walk reached is read by its primary key. PostgreSQL, guessing more rows
+    # than a walk finds, would rather scan the whole event table into a hash join; a
+    # lateral subquery it may not flatten (OFFSET 0) keeps it to one index probe per event.
+    if connection.vendor == "postgresql":
+        reached = f"CROSS JOIN LATERAL (SELECT * FROM {ev} x WHERE x.id = n.id OFFSET 0) e"
+    else:
+        reached = f"JOIN {ev} e ON e.id = n.id"
+
     def sql(columns: str) -> str:
         ctes, branches = [], []
         for direction in walks:
@@ -142,7 +150,7 @@ def _around_select(dated: bool | None, walks: tuple[str, ...]) -> Select:
             branches.append(
                 f"SELECT {columns}, '{direction}' AS step_which, n.distance AS step_rank,"
                 f" c.name AS actor_name FROM {direction}_near n"
-                f" JOIN {ev} e ON e.id = n.id JOIN {country} c ON c.id = e.actor_id"
+                f" {reached} JOIN {country} c ON c.id = e.actor_id"
                 " ORDER BY n.distance, e.date_key IS NULL, e.date_key, e.sequence, e.id"
                 " LIMIT %s"
             )
