@@ -42,9 +42,9 @@ class Part:
             found = []
             for i, field in enumerate(self.fields):
                 expression = field.get_col(self.alias)
-                functions = conn.ops.get_db_converters(
-                    expression
-                ) + expression.get_db_converters(conn)
+                functions = conn.ops.get_db_converters(expression) + expression.get_db_converters(
+                    conn
+                )
                 if functions:
                     found.append((i, functions, expression))
             self._converters[conn.vendor] = found
@@ -82,12 +82,12 @@ class Part:
                 state = ModelState()
                 state.adding = False
                 state.db = alias
-                instance.__dict__.update(zip(attnames, values))
+                instance.__dict__.update(zip(attnames, values, strict=True))
                 instance._state = state
                 return instance
             if self.complete:
                 return model.from_db(alias, None, values)
-            given = dict(zip(attnames, values))
+            given = dict(zip(attnames, values, strict=True))
             full = [given.get(f.attname, DEFERRED) for f in concrete]
             return model.from_db(alias, None, full)
 

@@ -24,7 +24,6 @@ from .models import (
 )
 from .rawsql import Part, Select, attach
 
-
 # Both databases' BIGINT: SQLite's driver refuses a larger Python int outright.
 PK_LIMIT = 2**63
 
