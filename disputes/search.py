@@ -14,11 +14,10 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connection
-from django.db.models import Q
 
 from .models import Case, Detention, Event, Person, Source
+from .rawsql import Part, Select, attach
 
 MAX_LENGTH = 200
 MAX_TERMS = 12
@@ -35,20 +34,70 @@ class Kind:
     model: type
     fields: list[str]  # the first is the title; weighted highest
     related: list[str] = field(default_factory=list)
+    # The order of results found by words (the model's own ordering, with the pk last so
+    # that ties come out the same way every time), in SQL over the statement's aliases.
+    order: str = "t.id"
+    # Joins that `order` needs beyond the related objects: (alias, foreign key).
+    order_joins: list[tuple[str, str]] = field(default_factory=list)
+    # On PostgreSQL, the weighted document as its GIN index (migration 0010) defines it, so
+    # that a search reads the index; None for a kind whose document is built per search.
+    document: str | None = None
+
+
+def _document(columns: list[str]) -> str:
+    """A weighted document over SQL column references: the first weighted A, the rest B.
+    Over the table alias t, it is the expression of migration 0010's index on that table."""
+    return " || ".join(
+        f"setweight(to_tsvector('{CONFIG}'::regconfig, COALESCE({column}, '')),"
+        f" '{'A' if i == 0 else 'B'}')"
+        for i, column in enumerate(columns)
+    )
 
 
 KINDS = [
-    Kind("event", "Events", Event, ["title", "summary"], ["actor"]),
-    Kind("person", "People", Person, ["name", "description"]),
-    Kind("case", "Cases", Case, ["title", "charges", "court", "sentence"]),
+    Kind(
+        "event",
+        "Events",
+        Event,
+        ["title", "summary"],
+        ["actor"],
+        order="t.date_key IS NULL, t.date_key, t.sequence, t.id",
+        document=_document(["t.title", "t.summary"]),
+    ),
+    Kind(
+        "person",
+        "People",
+        Person,
+        ["name", "description"],
+        order="t.name, t.description, t.id",
+        document=_document(["t.name", "t.description"]),
+    ),
+    Kind(
+        "case",
+        "Cases",
+        Case,
+        ["title", "charges", "court", "sentence"],
+        order="t.title, t.id",
+        document=_document(["t.title", "t.charges", "t.court", "t.sentence"]),
+    ),
     Kind(
         "detention",
         "Detentions",
         Detention,
         ["group_description", "person__name", "person__description", "place"],
         ["person", "holding_country"],
+        order="o0.title, t.start_year, t.start_month, t.start_day, t.id",
+        order_joins=[("o0", "dispute")],
     ),
-    Kind("source", "Sources", Source, ["title", "publisher", "text"]),
+    Kind(
+        "source",
+        "Sources",
+        Source,
+        ["title", "publisher", "text"],
+        order="t.title, t.id",
+        # Stored: a generated column on PostgreSQL (see migration 0010).
+        document="t.search_document",
+    ),
 ]
 
 
@@ -123,46 +172,121 @@ def search(raw: str) -> Outcome:
     return outcome
 
 
+# Each kind's search is one hand-written statement (as the step panel's are, see rawsql.py):
+# compiling five ORM querysets, each an OR of fields per word, cost more than running them.
+
+
+def _aliases(kind: Kind) -> dict[str, tuple[str, object]]:
+    """{relation name: (alias, foreign key)} for the kind's related objects."""
+    return {
+        name: (f"r{i}", kind.model._meta.get_field(name)) for i, name in enumerate(kind.related)
+    }
+
+
+def _column(kind: Kind, path: str) -> str:
+    """SQL for a field path such as "title" or "person__name" (a related object's field)."""
+    quote = connection.ops.quote_name
+    if "__" in path:
+        relation, name = path.split("__", 1)
+        alias, fk = _aliases(kind)[relation]
+        return f"{alias}.{quote(fk.related_model._meta.get_field(name).column)}"
+    return f"t.{quote(kind.model._meta.get_field(path).column)}"
+
+
+_SELECTS: dict[tuple, Select] = {}
+
+
+def _select(kind: Kind, where: str, ranked: bool) -> Select:
+    """The kind's statement with `where` in place: its rows, with the related objects
+    (LEFT JOINs: a detention's person may be unknown), the first PER_KIND by rank or by
+    the kind's order. Written once per shape and database."""
+    key = (kind.key, where, ranked, connection.vendor)
+    found = _SELECTS.get(key)
+    if found is not None:
+        return found
+    quote = connection.ops.quote_name
+    table = quote(kind.model._meta.db_table)
+    parts = [Part(kind.model, "t")]
+    joins = []
+    for alias, fk in _aliases(kind).values():
+        parts.append(Part(fk.related_model, alias))
+        related_table = quote(fk.related_model._meta.db_table)
+        joins.append(f" LEFT JOIN {related_table} {alias} ON {alias}.id = t.{quote(fk.column)}")
+    for alias, name in kind.order_joins:
+        fk = kind.model._meta.get_field(name)
+        related_table = quote(fk.related_model._meta.db_table)
+        joins.append(f" LEFT JOIN {related_table} {alias} ON {alias}.id = t.{quote(fk.column)}")
+    document = kind.document or _document([_column(kind, name) for name in kind.fields])
+    tsquery = f"websearch_to_tsquery('{CONFIG}'::regconfig, %s)"
+    rank = f", ts_rank({document}, {tsquery}) AS rank" if ranked else ""
+    order = "rank DESC, t.id" if ranked else kind.order
+    where = where.replace("{document}", document).replace("{tsquery}", tsquery)
+    found = _SELECTS[key] = Select(
+        parts,
+        lambda columns: (
+            f"SELECT {columns}{rank} FROM {table} t{''.join(joins)}"
+            f" WHERE {where} ORDER BY {order} LIMIT {PER_KIND}"
+        ),
+        extra=1 if ranked else 0,
+    )
+    return found
+
+
+def _hits(kind: Kind, select: Select, params: list) -> list:
+    names = list(_aliases(kind))
+    hits = []
+    for row in select.rows(params):
+        hit = row[0]
+        for name, related in zip(names, row[1 : 1 + len(names)], strict=True):
+            attach(hit, name, related)
+        if select.extra:
+            hit.rank = row[-1]
+        hits.append(hit)
+    return hits
+
+
 def _full_text(text: str) -> list[tuple[Kind, list]]:
-    query = SearchQuery(text, search_type="websearch", config=CONFIG)
     groups = []
     for kind in KINDS:
-        vector = SearchVector(kind.fields[0], weight="A", config=CONFIG)
-        for name in kind.fields[1:]:
-            vector += SearchVector(name, weight="B", config=CONFIG)
-        hits = (
-            kind.model.objects.annotate(document=vector)
-            .filter(document=query)
-            .annotate(rank=SearchRank(vector, query))
-            .select_related(*kind.related)
-            .order_by("-rank", "pk")[:PER_KIND]
-        )
-        groups.append((kind, list(hits)))
+        select = _select(kind, "({document}) @@ {tsquery}", ranked=True)
+        groups.append((kind, _hits(kind, select, [text, text])))
     return groups
 
 
 def _substring(words: list[str], excluded: list[str]) -> list[tuple[Kind, list]]:
+    """Every word in some field, no excluded word in any: what `field__icontains` gives
+    through the ORM (the same operator and escaping), with a field that is NULL (a detention
+    without a known person) matching nothing and so excluding nothing."""
+    lookup = connection.operators["icontains"]
     groups = []
     for kind in KINDS:
-        condition = Q()
-        for word in words:
-            condition &= _in_any_field(kind, word)
-        for word in excluded:
-            condition &= ~_in_any_field(kind, word)
-        hits = (
-            kind.model.objects.filter(condition)
-            .select_related(*kind.related)
-            .order_by(*kind.model._meta.ordering or ["pk"])[:PER_KIND]
+        any_field = " OR ".join(
+            f"({column} IS NOT NULL AND {_lhs(kind, name, column)} {lookup})"
+            for name, column in ((name, _column(kind, name)) for name in kind.fields)
         )
-        groups.append((kind, list(hits)))
+        where = " AND ".join(
+            [f"({any_field})"] * len(words) + [f"NOT ({any_field})"] * len(excluded)
+        )
+        params = []
+        for word in [*words, *excluded]:
+            params += [_like(word)] * len(kind.fields)
+        groups.append((kind, _hits(kind, _select(kind, where, ranked=False), params)))
     return groups
 
 
-def _in_any_field(kind: Kind, word: str) -> Q:
-    any_field = Q()
-    for name in kind.fields:
-        any_field |= Q(**{f"{name}__icontains": word})
-    return any_field
+def _lhs(kind: Kind, path: str, column: str) -> str:
+    """The column as the icontains lookup reads it on this database (UPPER(...) on
+    PostgreSQL, the column itself on SQLite, whose LIKE ignores case)."""
+    if "__" in path:
+        relation, name = path.split("__", 1)
+        field_ = kind.model._meta.get_field(relation).related_model._meta.get_field(name)
+    else:
+        field_ = kind.model._meta.get_field(path)
+    return connection.ops.lookup_cast("icontains", field_.get_internal_type()) % column
+
+
+def _like(word: str) -> str:
+    return f"%{connection.ops.prep_for_like_query(word)}%"
 
 
 def excerpt(text: str, query: str, width: int = 90) -> str:

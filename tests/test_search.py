@@ -110,3 +110,52 @@ def test_excluded_words_are_honoured_on_every_database(record):
     assert search.terms('a -b "c d" -"e"', excluded=True) == ["b", "e"]
     events = {k.key: h for k, h in search.search("step -Bordurian").groups}["event"]
     assert events and all("Bordurian" not in e.title for e in events)
+
+
+@pytest.mark.postgresql
+@pytest.mark.parametrize(
+    ("key", "index"),
+    [
+        ("event", "disputes_event_search"),
+        ("person", "disputes_person_search"),
+        ("case", "disputes_case_search"),
+        ("source", "disputes_source_search"),
+    ],
+)
+def test_postgres_searches_through_the_gin_index(record, key, index):
+    """The document a search matches is the one its index holds (migration 0010): with
+    sequential scans ruled out, the plan reads the index. A drift between the two would
+    leave PostgreSQL building every row's document on every search."""
+    from django.db import connection
+
+    kind = next(k for k in search.KINDS if k.key == key)
+    table = kind.model._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(
+            f"EXPLAIN SELECT t.id FROM {table} t WHERE ({kind.document})"
+            f" @@ websearch_to_tsquery('{search.CONFIG}'::regconfig, %s)",
+            ["Bordurian"],
+        )
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert index in plan
+
+
+@pytest.mark.postgresql
+def test_postgres_finds_a_word_in_a_stored_source_and_saves_a_very_long_one(record):
+    """A source's document is kept by PostgreSQL as the text changes; a text far past what a
+    tsvector can hold still saves (its first 250,000 characters are indexed)."""
+    from disputes.models import Source
+
+    source = Source.objects.first()
+    source.text += " The quartermaster signed."
+    source.save()
+    hits = {k.key: h for k, h in search.search("quartermaster").groups}["source"]
+    assert [s.pk for s in hits] == [source.pk]
+
+    huge = Source.objects.create(
+        title="Transcript", publisher="Archive", text=" ".join(f"w{i}x" for i in range(400_000))
+    )
+    assert len(huge.text) > 2_000_000
+    hits = {k.key: h for k, h in search.search("w12x").groups}["source"]
+    assert [s.pk for s in hits] == [huge.pk]
