@@ -11,9 +11,19 @@ class DisputesConfig(AppConfig):
 
     def ready(self):
         post_migrate.connect(grant_editors, sender=self, dispatch_uid="disputes.grant_editors")
+        from django.core.signals import request_finished, request_started
+        from django.test.signals import setting_changed
+
         from . import caching
+        from .models import forget_url_context
 
         caching.connect_signals()
+        for name, signal in [
+            ("started", request_started),
+            ("finished", request_finished),
+            ("setting", setting_changed),
+        ]:
+            signal.connect(forget_url_context, dispatch_uid=f"disputes.url_context.{name}")
 
 
 def grant_editors(app_config, using="default", **kwargs):

@@ -9,6 +9,7 @@ the same rules to editors in words that say what to fix.
 from __future__ import annotations
 
 import functools
+import threading
 
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey, GenericRelation
@@ -44,6 +45,25 @@ _SLUG_MARK = "slug-mark-5b1f0c9e"
 _URL_TEMPLATES: dict[tuple, tuple[str, str, str]] = {}
 
 
+_URL_CONTEXT = threading.local()
+
+
+def _url_context() -> tuple[str, str]:
+    """(URLconf, script prefix): what reverse() would use now. Reading them through Django's
+    asgiref locals costs ~7 µs, and a page builds dozens of permalinks, so they are read
+    once per request (at the first permalink, after the URLconf is resolved) and kept in a
+    plain thread-local until forget_url_context() runs at the next request's start or end,
+    or when a setting changes."""
+    found = getattr(_URL_CONTEXT, "value", None)
+    if found is None:
+        found = _URL_CONTEXT.value = (get_urlconf() or settings.ROOT_URLCONF, get_script_prefix())
+    return found
+
+
+def forget_url_context(**_signal_kwargs) -> None:
+    _URL_CONTEXT.value = None
+
+
 def _permalink(url_name: str, pk: int, slug: str) -> str:
     """reverse(url_name, kwargs={"pk": pk, "slug": slug}), the same string, without the
     ~50 µs reverse() costs: the pattern is reversed once (per URLconf and script prefix)
@@ -51,7 +71,7 @@ def _permalink(url_name: str, pk: int, slug: str) -> str:
     are [-a-z0-9_] and pks integers, so reverse() would not have quoted either."""
     if type(pk) is not int or pk < 0:  # unsaved or odd: let reverse() decide
         return reverse(url_name, kwargs={"pk": pk, "slug": slug})
-    key = (url_name, get_urlconf() or settings.ROOT_URLCONF, get_script_prefix())
+    key = (url_name, *_url_context())
     parts = _URL_TEMPLATES.get(key)
     if parts is None:
         marked = reverse(url_name, kwargs={"pk": _PK_MARK, "slug": _SLUG_MARK})
