@@ -71,3 +71,15 @@ def test_generated_citations_quote_their_sources_word_for_word():
     for citation in citations:
         text = citation.source.text
         assert text[citation.start : citation.start + len(citation.quote)] == citation.quote
+
+
+def test_benchmark_recycles_workers_as_production_does():
+    """A worker recycled more often than bin/start recycles it would spend its restart
+    inside the figures: the benchmark's default is bin/start's --max-requests."""
+    import re
+    from pathlib import Path
+
+    from bench.run import BIN_START_MAX_REQUESTS
+
+    start = (Path(__file__).resolve().parent.parent / "bin" / "start").read_text()
+    assert int(re.search(r"--max-requests (\d+)", start).group(1)) == BIN_START_MAX_REQUESTS
