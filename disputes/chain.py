@@ -221,7 +221,7 @@ def previous_and_next(event: Event) -> tuple[Event | None, Event | None]:
 
 def neighbour_links(event: Event) -> tuple[list[RetaliationLink], list[RetaliationLink]]:
     """(provoked by, provoked): the links into and out of the event, each with the event at
-    its other end and the claims made about it (`claim_list`). Two queries, whatever the
+    its other end and the claims made about it (`claim_list`). One query, whatever the
     degree."""
     links = reads.links_of(event.pk, 2 * NEIGHBOUR_LIMIT)
     by = [link for link in links if link.response_id == event.pk]
@@ -242,7 +242,7 @@ def walk(event: Event, direction: str, depth: int = WALK_DEPTH, limit: int = WAL
 
 
 def step(event: Event) -> dict:
-    """Everything the step panel shows around one event: three queries (the links with
+    """Everything the step panel shows around one event: two queries (the links with
     their claims, and the rest in one)."""
     provoked_by, provoked = neighbour_links(event)
     return {"event": event, "provoked_by": provoked_by, "provoked": provoked, **around(event)}

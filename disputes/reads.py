@@ -41,7 +41,9 @@ _EVENT = Select(
         Part(Detention, "t"),
         Part(Person, "p"),
         Part(Country, "h"),
+        Part(Person, "pe"),
     ],
+    # One row per person of the event (or one row, without a person), by name.
     lambda columns: (
         f"SELECT {columns} FROM {_table(Event)} e"
         f" JOIN {_table(Dispute)} d ON d.id = e.dispute_id"
@@ -50,21 +52,25 @@ _EVENT = Select(
         f" LEFT JOIN {_table(Detention)} t ON t.id = e.detention_id"
         f" LEFT JOIN {_table(Person)} p ON p.id = t.person_id"
         f" LEFT JOIN {_table(Country)} h ON h.id = t.holding_country_id"
-        " WHERE e.id = %s"
+        f" LEFT JOIN {_table(Event.people.through)} ep ON ep.event_id = e.id"
+        f" LEFT JOIN {_table(Person)} pe ON pe.id = ep.person_id"
+        " WHERE e.id = %s ORDER BY pe.name, pe.description, pe.id"
     ),
 )
 
 
 def event(pk: int) -> Event | None:
     """The event with its dispute, actor, case and detention (with the detention's person
-    and holding country): what `select_related` of those gave, in one query. A pk past the
-    64-bit range of the ID column matches nothing, as it does through the ORM."""
+    and holding country), what `select_related` of those gave, and its people by name as
+    `people_list`: one query. A pk past the 64-bit range of the ID column matches nothing,
+    as it does through the ORM."""
     if not -PK_LIMIT <= pk < PK_LIMIT:
         return None
     rows = _EVENT.rows([pk])
     if not rows:
         return None
-    found, dispute, actor, case, detention, person, holding = rows[0]
+    found, dispute, actor, case, detention, person, holding, _ = rows[0]
+    found.people_list = [row[-1] for row in rows if row[-1] is not None]
     attach(found, "dispute", dispute)
     attach(found, "actor", actor)
     attach(found, "case", case)
@@ -81,65 +87,43 @@ _LINKS = Select(
         Part(Country, "ca"),
         Part(Event, "re"),
         Part(Country, "ra"),
+        Part(Claim, "k"),
     ],
+    # The first links by ID (two index look-ups: into the event, out of it), then one row
+    # per claim about each (or one row, without a claim).
     lambda columns: (
-        f"SELECT {columns} FROM {_table(RetaliationLink)} l"
+        f"SELECT {columns} FROM ("
+        f"SELECT id FROM {_table(RetaliationLink)} WHERE id IN ("
+        f"SELECT id FROM {_table(RetaliationLink)} WHERE response_id = %s"
+        f" UNION ALL SELECT id FROM {_table(RetaliationLink)} WHERE cause_id = %s)"
+        " ORDER BY id LIMIT %s) chosen"
+        f" JOIN {_table(RetaliationLink)} l ON l.id = chosen.id"
         f" JOIN {_table(Event)} ce ON ce.id = l.cause_id"
         f" JOIN {_table(Country)} ca ON ca.id = ce.actor_id"
         f" JOIN {_table(Event)} re ON re.id = l.response_id"
         f" JOIN {_table(Country)} ra ON ra.id = re.actor_id"
-        " WHERE l.id IN ("
-        f"SELECT id FROM {_table(RetaliationLink)} WHERE response_id = %s"
-        f" UNION ALL SELECT id FROM {_table(RetaliationLink)} WHERE cause_id = %s)"
-        " ORDER BY l.id LIMIT %s"
-    ),
-)
-
-_CLAIMS = Select(
-    [Part(Claim, "k")],
-    lambda columns: (
-        f"SELECT {columns} FROM {_table(Claim)} k WHERE k.link_id IN ("
-        f"SELECT id FROM {_table(RetaliationLink)} WHERE response_id = %s"
-        f" UNION ALL SELECT id FROM {_table(RetaliationLink)} WHERE cause_id = %s)"
-        " ORDER BY k.id"
+        f" LEFT JOIN {_table(Claim)} k ON k.link_id = l.id"
+        " ORDER BY l.id, k.id"
     ),
 )
 
 
 def links_of(pk: int, limit: int) -> list[RetaliationLink]:
     """The first `limit` links into or out of the event (by pk), each with both its events
-    and their actors attached, and the claims about it as `claim_list`. Two queries, each
-    two index look-ups (a link into the event, a link out of it), whatever the degree."""
+    and their actors attached, and the claims about it as `claim_list`: one query, whatever
+    the degree."""
     links = []
-    for link, cause, cause_actor, response, response_actor in _LINKS.rows([pk, pk, limit]):
-        attach(cause, "actor", cause_actor)
-        attach(response, "actor", response_actor)
-        attach(link, "cause", cause)
-        attach(link, "response", response)
-        link.claim_list = []
-        links.append(link)
-    if links:
-        by_pk = {link.pk: link for link in links}
-        for (claim,) in _CLAIMS.rows([pk, pk]):
-            link = by_pk.get(claim.link_id)
-            if link is not None:
-                link.claim_list.append(claim)
+    for link, cause, cause_actor, response, response_actor, claim in _LINKS.rows([pk, pk, limit]):
+        if not links or links[-1].pk != link.pk:
+            attach(cause, "actor", cause_actor)
+            attach(response, "actor", response_actor)
+            attach(link, "cause", cause)
+            attach(link, "response", response)
+            link.claim_list = []
+            links.append(link)
+        if claim is not None:
+            links[-1].claim_list.append(claim)
     return links
-
-
-_PEOPLE = Select(
-    [Part(Person, "p")],
-    lambda columns: (
-        f"SELECT {columns} FROM {_table(Person)} p"
-        f" JOIN {_table(Event.people.through)} ep ON ep.person_id = p.id"
-        " WHERE ep.event_id = %s ORDER BY p.name, p.description, p.id"
-    ),
-)
-
-
-def people(pk: int) -> list[Person]:
-    """The people of the event, by name."""
-    return [person for (person,) in _PEOPLE.rows([pk])]
 
 
 # A quote shows its source's title, never its text, which can be long: leave it unread.

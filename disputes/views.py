@@ -109,11 +109,12 @@ def _citations():
 
 
 def _step(event):
-    """The step panel's context: the chain around the event (chain.step), and the event's
-    people and quotes, read directly (for one event, prefetch_related's bookkeeping costs
-    more than its two queries)."""
+    """The step panel's context: the chain around the event (chain.step), the event's
+    people (read with it by reads.event) and its quotes, read directly (for one event,
+    prefetch_related's bookkeeping costs more than the query)."""
     step = chain.step(event)
-    step["people"] = reads.people(event.pk)
+    people = getattr(event, "people_list", None)
+    step["people"] = list(event.people.all()) if people is None else people
     step["quotes"] = reads.quotes(Event, event.pk)
     return step
 

@@ -79,3 +79,18 @@ def test_queries_do_not_grow_with_the_dispute(client, disputes, page, django_ass
     with django_assert_num_queries(expected):
         response = client.get(url, **headers)
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("headers", [{}, HX], ids=["page", "fragment"])
+def test_an_event_is_read_in_five_queries(client, disputes, headers):
+    """The record's version, the event with its people, its links with their claims, the
+    chain around it (previous, next, further back and on) and its quotes."""
+    url = middle_event(disputes[1]).get_absolute_url()
+    assert count_queries(client, url, headers) == 5
+
+
+def test_a_search_is_one_query_per_kind(client, disputes):
+    """The record's version, then one statement for each kind of record (on PostgreSQL,
+    full-text first and, when that finds nothing, words within words)."""
+    found = reverse("disputes:search") + "?q=Bordurian"
+    assert count_queries(client, found, {}) == 1 + 5
