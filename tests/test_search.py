@@ -159,3 +159,27 @@ def test_postgres_finds_a_word_in_a_stored_source_and_saves_a_very_long_one(reco
     assert len(huge.text) > 2_000_000
     hits = {k.key: h for k, h in search.search("w12x").groups}["source"]
     assert [s.pk for s in hits] == [huge.pk]
+
+
+@pytest.mark.postgresql
+def test_postgres_finds_words_within_words_through_trigram_indexes(record):
+    """The fallback (words inside words, when full-text finds nothing) reads migration 0011's
+    trigram indexes for every kind whose fields are its own (a detention's include its
+    person's): with sequential and plain index scans ruled out, each plan names one. A drift
+    between search.py's expressions and the indexes would fail here."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        outcome = search.search("Bordur")
+    assert outcome.method == "partial words" and outcome.count
+    fallback = [q["sql"] for q in queries.captured_queries if " LIKE " in q["sql"]]
+    assert len(fallback) == len(search.KINDS)
+    fallback = [sql for sql in fallback if '"disputes_detention"' not in sql]
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_indexscan = off")
+        for sql in fallback:
+            cursor.execute(f"EXPLAIN {sql}")
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            assert "_trgm" in plan, plan
