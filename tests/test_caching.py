@@ -190,3 +190,43 @@ def test_the_views_read_no_query_parameter_the_cache_key_leaves_out():
     read = set(re.findall(r"request\.GET\.get\(\s*[\"'](\w+)[\"']", source))
     assert read and read <= set(caching.QUERY_PARAMS)
     assert "request.GET[" not in source and "request.GET.getlist" not in source
+
+
+@pytest.mark.postgresql
+@pytest.mark.django_db(transaction=True)
+def test_the_version_query_replaces_a_connection_the_server_dropped(monkeypatch):
+    """The version query is each public request's health check: Django's own check (a
+    "SELECT 1", one round trip more) is not sent, and on a persistent connection that the
+    server has dropped (restarted, or the backend killed) it reconnects and answers."""
+    from django.db import connection
+
+    from disputes.caching import current_version
+
+    version = current_version()
+    checks = []
+    real_is_usable = connection.is_usable
+    monkeypatch.setattr(connection, "is_usable", lambda: checks.append(1) or real_is_usable())
+    connection.health_check_done = False  # as at the start of a request
+    assert current_version() == version
+    assert checks == []
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        old_pid = cursor.fetchone()[0]
+    with psycopg_connection() as other:
+        other.execute("SELECT pg_terminate_backend(%s)", [old_pid])
+    connection.health_check_done = False  # as at the start of the next request
+    assert current_version() == version
+    assert checks == []
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        assert cursor.fetchone()[0] != old_pid
+
+
+def psycopg_connection():
+    import psycopg
+    from django.db import connection
+
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    params.pop("server_side_binding", None)
+    return psycopg.connect(**params, autocommit=True)
