@@ -169,10 +169,18 @@ def _ladder(dispute, countries, page: int):
     pages = max(1, math.ceil(total / LADDER_WINDOW))
     page = min(max(page, 1), pages)
     offset = (page - 1) * LADDER_WINDOW
-    window = list(
+    # The window's IDs first, then its rows: skipping `offset` steps then walks the time-order
+    # index alone, instead of reading (and joining) every skipped row, which made a late page
+    # of a long dispute several times dearer than the first.
+    ids = list(
         Event.objects.filter(dispute=dispute)
         .in_time_order()
-        .select_related("actor")[offset : offset + LADDER_WINDOW]
+        .values_list("pk", flat=True)[offset : offset + LADDER_WINDOW]
+    )
+    position = {pk: i for i, pk in enumerate(ids)}
+    window = sorted(
+        Event.objects.filter(pk__in=ids).select_related("actor").order_by(),
+        key=lambda event: position[event.pk],
     )
     row_of = {event.pk: i + 1 for i, event in enumerate(window)}
     links = _window_links(window, row_of)
