@@ -45,19 +45,27 @@ def current_version() -> int:
 
     With CONN_HEALTH_CHECKS, Django would first send a query of its own ("SELECT 1") on a
     persistent connection, one more round trip on every request. Here the version query
-    takes its place: outside a transaction, on a connection not yet checked in this
-    request, a failure closes the connection and the query is tried once more on a fresh
-    one, which is what the health check would have achieved. If that fails too, the database
-    is down, and the error goes on to become the 503 page.
+    takes its place: outside a transaction, on a persistent connection not yet checked in
+    this request, a failure on a connection that no longer answers closes it, and the query
+    is tried once more on a fresh one, which is what the health check would have achieved.
+    If that fails too, the database is down, and the error goes on to become the 503 page.
+    A new connection (none was open) is not checked, as Django does not check it either.
     """
-    if connection.in_atomic_block or not connection.health_check_enabled:
-        return _read_version()
-    if connection.health_check_done:
+    if (
+        connection.connection is None
+        or connection.in_atomic_block
+        or not connection.health_check_enabled
+        or connection.health_check_done
+    ):
         return _read_version()
     connection.health_check_done = True  # this query is the check
     try:
         return _read_version()
     except (OperationalError, InterfaceError):
+        # Only a connection that has gone away is replaced; any other error (a statement
+        # timeout, say) on a connection that still answers is the request's to report.
+        if connection.is_usable():
+            raise
         connection.close()
     return _read_version()
 

@@ -216,10 +216,35 @@ def test_the_version_query_replaces_a_connection_the_server_dropped(monkeypatch)
         other.execute("SELECT pg_terminate_backend(%s)", [old_pid])
     connection.health_check_done = False  # as at the start of the next request
     assert current_version() == version
-    assert checks == []
+    assert checks == [1], "asked whether the connection answers only once the query failed"
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         assert cursor.fetchone()[0] != old_pid
+
+
+@pytest.mark.postgresql
+@pytest.mark.django_db(transaction=True)
+def test_the_version_query_reports_an_error_on_a_connection_that_still_answers():
+    """Only a connection that has gone away is replaced: a lock the version query cannot get
+    in time is the request's error (the 503 page), not something retried and hidden."""
+    from django.db import OperationalError, connection
+
+    from disputes.caching import current_version
+
+    current_version()
+    with connection.cursor() as cursor:
+        cursor.execute("SET lock_timeout = '50ms'")
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    with psycopg_connection() as other, other.transaction():
+        other.execute("LOCK TABLE disputes_recordversion IN ACCESS EXCLUSIVE MODE")
+        connection.health_check_done = False  # as at the start of a request
+        with pytest.raises(OperationalError, match="lock timeout"):
+            current_version()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        assert cursor.fetchone()[0] == pid, "the connection was kept"
+        cursor.execute("RESET lock_timeout")
 
 
 def psycopg_connection():
