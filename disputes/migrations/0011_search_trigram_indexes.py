@@ -6,8 +6,8 @@ UPPER(column::text) LIKE UPPER(pattern). Without an index that reads every row (
 events, every keystroke). These GIN indexes on the same expressions let PostgreSQL answer
 from the index (pg_trgm). Detentions have none: their fields include their person's, in
 another table, which no index of theirs can answer for. The extension is created if the database allows it; where it
-does not (a role that may not create extensions), the migration says so and search keeps
-working, only without these indexes.
+does not (a role that may not create extensions), the migration makes no index, says so
+and how to make them later, and search keeps working, only without these indexes.
 """
 
 import sys
@@ -34,17 +34,18 @@ def forward(apps, schema_editor):
     try:
         with transaction.atomic(using=schema_editor.connection.alias):
             schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+            for table, column, name in _names():
+                schema_editor.execute(
+                    f"CREATE INDEX IF NOT EXISTS {name} ON {table}"
+                    f" USING gin ((UPPER({column}::text)) gin_trgm_ops)"
+                )
     except DatabaseError as exc:
         print(
-            f"\n  pg_trgm could not be created ({exc}); searching within words will read "
-            "every row. A superuser can run CREATE EXTENSION pg_trgm and migrate again.",
+            f"\n  The trigram indexes could not be made ({exc}); searching within words will"
+            " read every row. Once a superuser has run CREATE EXTENSION pg_trgm (in a schema"
+            " on the search path), make them with: manage.py migrate disputes 0010 &&"
+            " manage.py migrate disputes",
             file=sys.stderr,
-        )
-        return
-    for table, column, name in _names():
-        schema_editor.execute(
-            f"CREATE INDEX IF NOT EXISTS {name} ON {table}"
-            f" USING gin ((UPPER({column}::text)) gin_trgm_ops)"
         )
 
 
