@@ -115,7 +115,7 @@ _AROUND: dict[tuple, Select] = {}
 def _around_select(dated: bool | None, walks: tuple[str, ...]) -> Select:
     """The one statement behind around(): written once per shape (the event dated or not,
     which walks) and per database, then only its parameters change."""
-    key = (dated, walks)
+    key = (dated, walks, connection.vendor)
     found = _AROUND.get(key)
     if found is not None:
         return found

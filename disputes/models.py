@@ -53,7 +53,8 @@ def _url_context() -> tuple[str, str]:
     asgiref locals costs ~7 µs, and a page builds dozens of permalinks, so they are read
     once per request (at the first permalink, after the URLconf is resolved) and kept in a
     plain thread-local until forget_url_context() runs at the next request's start or end,
-    or when a setting changes."""
+    or when a setting changes. Code that changes the prefix or URLconf by hand outside a
+    request (set_script_prefix, override_script_prefix) must call forget_url_context()."""
     found = getattr(_URL_CONTEXT, "value", None)
     if found is None:
         found = _URL_CONTEXT.value = (get_urlconf() or settings.ROOT_URLCONF, get_script_prefix())

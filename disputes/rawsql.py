@@ -51,15 +51,17 @@ class Part:
         return found
 
     def builder(self, conn):
-        """A function from this part's slice of a row to its instance (or None).
+        """A function from this part's slice of a row (and the connection that read it) to
+        its instance, or None; worked out once per database vendor.
 
         An instance is made as Model.from_db makes it, but by filling its __dict__ instead
         of calling Model.__init__, which sets each field through setattr and sends two
         signals: a step panel builds dozens of instances, and __init__ was a tenth of its
-        time. A model that has pre_init or post_init receivers (or a part that leaves fields
-        unread) takes the ordinary way, so nothing that listens misses an instance.
+        time. A model that has pre_init or post_init receivers when the statement is first
+        run (or a part that leaves fields unread) takes the ordinary way, so nothing that
+        listens misses an instance.
         """
-        model, alias = self.model, conn.alias
+        model = self.model
         converters = self.converters(conn)
         pk_index, attnames = self.pk_index, self.attnames
         plain = (
@@ -69,7 +71,7 @@ class Part:
         )
         concrete = model._meta.concrete_fields
 
-        def build(values):
+        def build(values, conn):
             if values[pk_index] is None:
                 return None
             if converters:
@@ -81,15 +83,15 @@ class Part:
                 instance = model.__new__(model)
                 state = ModelState()
                 state.adding = False
-                state.db = alias
+                state.db = conn.alias
                 instance.__dict__.update(zip(attnames, values, strict=True))
                 instance._state = state
                 return instance
             if self.complete:
-                return model.from_db(alias, None, values)
+                return model.from_db(conn.alias, None, values)
             given = dict(zip(attnames, values, strict=True))
             full = [given.get(f.attname, DEFERRED) for f in concrete]
-            return model.from_db(alias, None, full)
+            return model.from_db(conn.alias, None, full)
 
         return build
 
@@ -131,7 +133,7 @@ class Select:
             raw = cursor.fetchall()
         out = []
         for row in raw:
-            built = [build(row[start:end]) for build, start, end in spans]
+            built = [build(row[start:end], conn) for build, start, end in spans]
             built.extend(row[at:])
             out.append(built)
         return out
