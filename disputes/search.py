@@ -183,14 +183,16 @@ def _aliases(kind: Kind) -> dict[str, tuple[str, object]]:
     }
 
 
-def _column(kind: Kind, path: str) -> str:
-    """SQL for a field path such as "title" or "person__name" (a related object's field)."""
-    quote = connection.ops.quote_name
+def _field(kind: Kind, path: str):
+    """(SQL column, model field) for a field path such as "title" or "person__name" (a
+    related object's field, read through its alias)."""
     if "__" in path:
         relation, name = path.split("__", 1)
         alias, fk = _aliases(kind)[relation]
-        return f"{alias}.{quote(fk.related_model._meta.get_field(name).column)}"
-    return f"t.{quote(kind.model._meta.get_field(path).column)}"
+        field_ = fk.related_model._meta.get_field(name)
+    else:
+        alias, field_ = "t", kind.model._meta.get_field(path)
+    return f"{alias}.{connection.ops.quote_name(field_.column)}", field_
 
 
 _SELECTS: dict[tuple, Select] = {}
@@ -207,16 +209,15 @@ def _select(kind: Kind, where: str, ranked: bool) -> Select:
     quote = connection.ops.quote_name
     table = quote(kind.model._meta.db_table)
     parts = [Part(kind.model, "t")]
-    joins = []
-    for alias, fk in _aliases(kind).values():
-        parts.append(Part(fk.related_model, alias))
-        related_table = quote(fk.related_model._meta.db_table)
-        joins.append(f" LEFT JOIN {related_table} {alias} ON {alias}.id = t.{quote(fk.column)}")
-    for alias, name in kind.order_joins:
-        fk = kind.model._meta.get_field(name)
-        related_table = quote(fk.related_model._meta.db_table)
-        joins.append(f" LEFT JOIN {related_table} {alias} ON {alias}.id = t.{quote(fk.column)}")
-    document = kind.document or _document([_column(kind, name) for name in kind.fields])
+    related = list(_aliases(kind).values())
+    parts += [Part(fk.related_model, alias) for alias, fk in related]
+    ordering = [(alias, kind.model._meta.get_field(name)) for alias, name in kind.order_joins]
+    joins = [
+        f" LEFT JOIN {quote(fk.related_model._meta.db_table)} {alias}"
+        f" ON {alias}.id = t.{quote(fk.column)}"
+        for alias, fk in related + ordering
+    ]
+    document = kind.document or _document([_field(kind, name)[0] for name in kind.fields])
     tsquery = f"websearch_to_tsquery('{CONFIG}'::regconfig, %s)"
     rank = f", ts_rank({document}, {tsquery}) AS rank" if ranked else ""
     order = "rank DESC, t.id" if ranked else kind.order
@@ -261,8 +262,8 @@ def _substring(words: list[str], excluded: list[str]) -> list[tuple[Kind, list]]
     groups = []
     for kind in KINDS:
         any_field = " OR ".join(
-            f"({column} IS NOT NULL AND {_lhs(kind, name, column)} {lookup})"
-            for name, column in ((name, _column(kind, name)) for name in kind.fields)
+            f"({column} IS NOT NULL AND {_lhs(column, field_)} {lookup})"
+            for column, field_ in (_field(kind, name) for name in kind.fields)
         )
         where = " AND ".join(
             [f"({any_field})"] * len(words) + [f"NOT ({any_field})"] * len(excluded)
@@ -274,14 +275,9 @@ def _substring(words: list[str], excluded: list[str]) -> list[tuple[Kind, list]]
     return groups
 
 
-def _lhs(kind: Kind, path: str, column: str) -> str:
+def _lhs(column: str, field_) -> str:
     """The column as the icontains lookup reads it on this database (UPPER(...) on
     PostgreSQL, the column itself on SQLite, whose LIKE ignores case)."""
-    if "__" in path:
-        relation, name = path.split("__", 1)
-        field_ = kind.model._meta.get_field(relation).related_model._meta.get_field(name)
-    else:
-        field_ = kind.model._meta.get_field(path)
     return connection.ops.lookup_cast("icontains", field_.get_internal_type()) % column
 
 
