@@ -7,10 +7,11 @@ page's cache key and ETag carry that version: after an edit commits, the next re
 page misses the cache and is rendered afresh, on every worker and every host, and browsers
 that revalidate get the new page instead of a 304.
 
-Each request costs one indexed single-row query (the version) plus a local cache lookup; a
-browser that already has the page gets a 304 without any rendering. A page is stored with
-its gzip encoding, made once when it is rendered, so that a cached page is not compressed
-again on every request (GZipMiddleware leaves a response that is already encoded alone).
+Each request for a cached page costs one indexed single-row query (the version) plus a local
+cache lookup, made in front of the rest of the middleware (PageCacheMiddleware); a browser
+that already has the page gets a 304 without any rendering. A page is stored with its gzip
+encoding, made once when it is rendered, so that a cached page is not compressed again on
+every request (GZipMiddleware leaves a response that is already encoded alone).
 """
 
 from __future__ import annotations
@@ -18,10 +19,13 @@ from __future__ import annotations
 import hashlib
 import secrets
 from functools import wraps
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.core.cache import caches
-from django.db import InterfaceError, OperationalError, connection
-from django.http import HttpResponse, HttpResponseNotModified, HttpResponsePermanentRedirect
+from django.core.exceptions import DisallowedHost
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
+from django.http import HttpResponse, HttpResponseNotModified
 from django.middleware.gzip import GZipMiddleware, re_accepts_gzip
 from django.utils.cache import patch_vary_headers
 from django.utils.text import compress_string
@@ -35,8 +39,6 @@ VARY_HEADERS = ("HX-Request", "HX-History-Restore-Request", "X-Step-Heading-Leve
 # change nothing on the page, so they must not give it a new cache entry either: that would
 # let any visitor fill the cache with copies and push out the pages readers want.
 QUERY_PARAMS = ("page", "q")
-# Headers of a rendered page worth keeping with it; the rest are added per request.
-KEPT_HEADERS = ("Content-Type", "Vary", "Location", "Content-Language", "X-Robots-Tag")
 
 
 def current_version() -> int:
@@ -125,20 +127,12 @@ def connect_signals() -> None:
     m2m_changed.connect(_on_m2m_change, dispatch_uid="disputes.caching.m2m")
 
 
-def cached_public_page(view):
-    """Serve a public GET view from the page cache, with an ETag and 304s.
-
-    Only for views whose output depends on nothing but the URL, the htmx headers and the
-    record: no user, no session, no cookies.
-    """
-
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if request.method not in ("GET", "HEAD"):
-            return view(request, *args, **kwargs)
-        version = current_version()
-        # Everything the page can depend on: the absolute URL (canonical links carry the
-        # scheme and host) and each request header the views vary on.
+def page_digest(request) -> str:
+    """The digest of everything a public page can depend on: the absolute URL (canonical
+    links carry the scheme and host), the query parameters the views read and each request
+    header they vary on. Worked out once per request."""
+    digest = getattr(request, "_page_digest", None)
+    if digest is None:
         identity = "\n".join(
             [
                 request.scheme,
@@ -151,34 +145,50 @@ def cached_public_page(view):
         digest = hashlib.blake2b(
             identity.encode("utf-8", "surrogateescape"), digest_size=16
         ).hexdigest()
-        etag = f'"r{version}-{digest}"'
-        if etag in _etags(request.headers.get("If-None-Match", "")):
-            response = HttpResponseNotModified()
-            response["ETag"] = etag
-            patch_vary_headers(response, [*VARY_HEADERS, "Accept-Encoding"])
-            return response
+        request._page_digest = digest
+    return digest
 
-        cache = caches[CACHE_ALIAS]
-        key = f"page:{version}:{digest}"
-        stored = cache.get(key)
+
+def request_version(request) -> int:
+    """current_version(), read once per request however many layers ask (the page cache
+    in front, the page's view behind it); a failure is raised again to each."""
+    version = getattr(request, "_record_version", None)
+    if version is None:
+        try:
+            version = current_version()
+        except (DatabaseError, InterfaceError) as exc:
+            request._record_version = exc
+            raise
+        request._record_version = version
+    if isinstance(version, Exception):
+        raise version
+    return version
+
+
+def cached_public_page(view):
+    """Mark a public GET view's pages for the page cache (PageCacheMiddleware), with an ETag
+    and 304s.
+
+    Only for views whose output depends on nothing but the URL, the htmx headers and the
+    record: no user, no session, no cookies.
+    """
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.method not in ("GET", "HEAD"):
+            return view(request, *args, **kwargs)
+        version = request_version(request)
+        etag = f'"r{version}-{page_digest(request)}"'
+        if etag in _etags(request.headers.get("If-None-Match", "")):
+            return _not_modified(etag, [("Vary", ", ".join([*VARY_HEADERS, "Accept-Encoding"]))])
+
+        response = view(request, *args, **kwargs)
         compressed = None
-        if stored is not None:
-            status, headers, content, compressed = stored
-            if status == 301:
-                response = HttpResponsePermanentRedirect(dict(headers)["Location"])
-            else:
-                response = HttpResponse(content, status=status)
-            for name, value in headers:
-                response[name] = value
-        else:
-            response = view(request, *args, **kwargs)
-            if _cacheable(response):
-                headers = [(h, response[h]) for h in KEPT_HEADERS if response.has_header(h)]
-                compressed = _gzip(response.content)
-                cache.set(key, (response.status_code, headers, response.content, compressed))
-        gzipped = compressed is not None and re_accepts_gzip.search(
-            request.META.get("HTTP_ACCEPT_ENCODING", "")
-        )
+        if _cacheable(response):
+            compressed = _gzip(response.content)
+            # For PageCacheMiddleware to store, once the rest of the middleware is done.
+            response.page_entry = (version, etag, response.content, compressed)
+        gzipped = compressed is not None and _accepts_gzip(request)
         if gzipped:
             response.content = compressed
             response["Content-Encoding"] = "gzip"
@@ -193,6 +203,94 @@ def cached_public_page(view):
         return response
 
     return wrapper
+
+
+# Headers of a stored page that depend on the request it is served to, not on the page.
+PER_REQUEST_HEADERS = frozenset({"content-encoding", "content-length", "etag"})
+# What a 304 leaves out of the headers a 200 would carry (RFC 9110 15.4.5).
+NOT_MODIFIED_DROPS = frozenset({"content-type", "content-language", *PER_REQUEST_HEADERS})
+
+
+class PageCacheMiddleware:
+    """The page cache, in front of every other middleware but the health check.
+
+    A page that a `cached_public_page` view rendered is stored with the headers the whole
+    middleware stack gave it (security headers, CSP, Vary), its gzip encoding and the
+    record's version it was rendered at, under the digest of what it depends on
+    (page_digest). A request for a stored page costs the version query and a lookup: when
+    the version still matches, the page is served from here (or a 304, when the browser
+    holds it), without running the rest of the middleware or the view; otherwise the
+    request goes on as usual, and the fresh page replaces the stored one.
+
+    Nothing that no cached view rendered is ever stored, so for every other request
+    (static files, the admin) this costs one cache lookup that misses, and no query.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        # Static files never come from a view; whitenoise answers them behind this.
+        static = urlsplit(str(settings.STATIC_URL or "")).path
+        self.skip = static if static not in ("", "/") else None
+
+    def __call__(self, request):
+        if request.method not in ("GET", "HEAD") or (
+            self.skip is not None and request.path.startswith(self.skip)
+        ):
+            return self.get_response(request)
+        try:
+            key = f"page:{page_digest(request)}"
+        except DisallowedHost:
+            return self.get_response(request)  # answered with a 400 behind this
+        cache = caches[CACHE_ALIAS]
+        stored = cache.get(key)
+        if stored is not None:
+            try:
+                version = request_version(request)
+            except (DatabaseError, InterfaceError):
+                # The view raises it again, and the 503 page says the database is down.
+                return self.get_response(request)
+            if stored[0] == version:
+                return _serve(request, stored)
+        response = self.get_response(request)
+        entry = getattr(response, "page_entry", None)
+        if entry is not None and not response.cookies and not response.has_header("Set-Cookie"):
+            version, etag, content, compressed = entry
+            headers = [
+                (name, value)
+                for name, value in response.items()
+                if name.lower() not in PER_REQUEST_HEADERS
+            ]
+            cache.set(key, (version, etag, response.status_code, headers, content, compressed))
+        return response
+
+
+def _serve(request, stored) -> HttpResponse:
+    _, etag, status, headers, content, compressed = stored
+    if etag in _etags(request.headers.get("If-None-Match", "")):
+        return _not_modified(etag, headers)
+    gzipped = compressed is not None and _accepts_gzip(request)
+    response = HttpResponse(compressed if gzipped else content, status=status)
+    for name, value in headers:
+        response[name] = value
+    if gzipped:
+        response["Content-Encoding"] = "gzip"
+    if status == 200:
+        response["ETag"] = f"W/{etag}" if gzipped else etag
+    response["Content-Length"] = str(len(response.content))
+    return response
+
+
+def _not_modified(etag: str, headers) -> HttpResponseNotModified:
+    response = HttpResponseNotModified()
+    for name, value in headers:
+        if name.lower() not in NOT_MODIFIED_DROPS:
+            response[name] = value
+    response["ETag"] = etag
+    return response
+
+
+def _accepts_gzip(request) -> bool:
+    return bool(re_accepts_gzip.search(request.META.get("HTTP_ACCEPT_ENCODING", "")))
 
 
 def _gzip(content: bytes) -> bytes | None:

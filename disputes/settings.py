@@ -97,6 +97,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "disputes.health.HealthCheckMiddleware",
+    # Serves cached public pages, headers and all, before the rest runs (disputes/caching.py).
+    "disputes.caching.PageCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "disputes.health.DatabaseUnavailableMiddleware",

@@ -104,6 +104,54 @@ def test_a_freshly_rendered_page_is_compressed_once(client, event, monkeypatch):
     assert compressions == [1]  # by the page cache; GZipMiddleware left it alone
 
 
+def test_a_cached_page_is_answered_in_front_of_the_rest_of_the_middleware(
+    client, event, monkeypatch
+):
+    """The second request is served by PageCacheMiddleware: no other middleware runs, yet the
+    page carries every header the whole stack gave it the first time."""
+    from csp.middleware import CSPMiddleware
+
+    first = client.get(event.get_absolute_url())
+    ran = []
+    real = CSPMiddleware.process_response
+    monkeypatch.setattr(CSPMiddleware, "process_response", lambda *a: ran.append(1) or real(*a))
+    again, queries = get_counting(client, event.get_absolute_url())
+    assert ran == [] and queries == 1
+    assert again.content == first.content
+    assert dict(again.items()) == dict(first.items())
+    for header in ("Content-Security-Policy", "X-Frame-Options", "X-Content-Type-Options"):
+        assert again[header], header
+
+
+def test_requests_no_cached_view_answers_send_no_version_query(client, event):
+    client.get(event.get_absolute_url())  # something is in the cache
+    for path in ("/no-such-page/", "/static/css/site.css", "/admin/login/"):
+        response, queries = get_counting(client, path)
+        assert response.status_code in (200, 404), path
+        assert queries == 0 or path.startswith("/admin/"), path
+    with CaptureQueriesContext(connection) as queries:
+        client.get("/admin/login/")
+    assert caching.VERSION_SQL not in [query["sql"] for query in queries.captured_queries]
+
+
+def test_a_database_outage_on_a_cached_page_is_the_503_page_after_one_try(
+    client, event, monkeypatch
+):
+    from django.db import OperationalError
+
+    client.get(event.get_absolute_url())
+    tries = []
+
+    def down():
+        tries.append(1)
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(caching, "_read_version", down)
+    response = client.get(event.get_absolute_url())
+    assert response.status_code == 503
+    assert tries == [1], "the view raised the front's error again instead of asking twice"
+
+
 def test_an_edit_changes_the_etag_so_browsers_fetch_the_new_page(client, event):
     etag = client.get(event.get_absolute_url())["ETag"]
     event.summary = "A corrected summary."
