@@ -29,21 +29,24 @@ from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import Exact
 
-MONTH_ABBR = [
+# English month names, whatever the server's locale (calendar's names follow LC_TIME, and
+# build each name with strftime on every look-up).
+MONTH_NAME = [
     "",
-    "Jan",
-    "Feb",
-    "Mar",
-    "Apr",
+    "January",
+    "February",
+    "March",
+    "April",
     "May",
-    "Jun",
-    "Jul",
-    "Aug",
-    "Sep",
-    "Oct",
-    "Nov",
-    "Dec",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 ]
+MONTH_ABBR = ["", *(name[:3] for name in MONTH_NAME[1:])]
 
 
 class Precision(models.TextChoices):
@@ -210,7 +213,7 @@ class FuzzyDate:
         if self.month is None:
             return str(self.year)
         if self.day is None:
-            return f"{calendar.month_name[self.month]} {self.year}"
+            return f"{MONTH_NAME[self.month]} {self.year}"
         return f"{self.day} {MONTH_ABBR[self.month]} {self.year}"
 
     def __str__(self) -> str:

@@ -12,6 +12,7 @@ says `Vary: HX-Request` so that no cache hands a fragment to a fresh tab.
 from __future__ import annotations
 
 import math
+import unicodedata
 from bisect import bisect_right
 from collections import defaultdict
 from urllib.parse import urlencode
@@ -77,11 +78,18 @@ def _get_or_redirect(queryset, pk, slug):
     return obj, None
 
 
+def _truncate(text: str, length: int) -> str:
+    """Truncator(text).chars(length), without its character-by-character walk when the
+    text (as Truncator normalises it) is short enough to need no cut."""
+    normal = unicodedata.normalize("NFC", text)
+    return normal if len(normal) <= length else Truncator(text).chars(length)
+
+
 def _meta(request, obj, description: str, kind: str = "article", title: str = "", url=None):
     """What a shared link previews: title, description, canonical URL (absolute)."""
     return {
         "title": title or str(obj),
-        "description": Truncator(" ".join(description.split())).chars(200),
+        "description": _truncate(" ".join(description.split()), 200),
         "url": request.build_absolute_uri(url or obj.get_absolute_url()),
         "type": kind,
     }
