@@ -83,6 +83,19 @@ def _permalink(url_name: str, pk: int, slug: str) -> str:
     return f"{head}{pk}{middle}{slug}{tail}"
 
 
+_REVERSED: dict[tuple, str] = {}
+
+
+def reverse_plain(url_name: str) -> str:
+    """reverse(url_name) for a URL that takes no arguments, worked out once per URLconf and
+    script prefix: every page's header links to the same two."""
+    key = (url_name, *_url_context())
+    url = _REVERSED.get(key)
+    if url is None:
+        url = _REVERSED[key] = reverse(url_name)
+    return url
+
+
 class PermalinkMixin:
     """Permalinks carry the primary key; the slug is for humans and may change with a rename."""
 
@@ -933,3 +946,30 @@ class RecordVersion(models.Model):
 
     def __str__(self) -> str:
         return f"record version {self.version}"
+
+
+def _fast_display(field):
+    """get_FOO_display() as Django's, without the dict of every choice it builds on each
+    call: a step panel asks for a dozen labels."""
+    labels = dict(field.flatchoices)
+    attname = field.attname
+
+    def get_display(self):
+        value = getattr(self, attname)
+        try:
+            return labels.get(value, value)
+        except TypeError:  # unhashable: never a choice
+            return value
+
+    get_display.__name__ = f"get_{field.name}_display"
+    return get_display
+
+
+for _model in [
+    obj
+    for obj in list(globals().values())
+    if isinstance(obj, type) and issubclass(obj, models.Model) and obj.__module__ == __name__
+]:
+    for _field in _model._meta.concrete_fields:
+        if _field.choices and all(isinstance(label, str) for _, label in _field.flatchoices):
+            setattr(_model, f"get_{_field.name}_display", _fast_display(_field))

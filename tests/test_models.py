@@ -656,3 +656,20 @@ def test_a_not_before_date_leaves_the_link_rules_to_the_dates(w):
     Event.objects.filter(pk=year_only.pk).update(not_before_month=12)
     with pytest.raises(IntegrityError), transaction.atomic():
         Event.objects.filter(pk=w.e2011.pk).update(date_year=2012)
+
+
+def test_choice_labels_read_as_djangos_own_get_display_reads_them():
+    """models.py replaces get_FOO_display with a dictionary look-up: same answers."""
+    from django.apps import apps
+
+    checked = 0
+    for model in apps.get_app_config("disputes").get_models():
+        for field in model._meta.concrete_fields:
+            if not field.choices:
+                continue
+            display = getattr(model, f"get_{field.name}_display")
+            for value in [*(v for v, _ in field.flatchoices), "not-a-choice", "", None]:
+                obj = model(**{field.attname: value})
+                assert display(obj) == obj._get_FIELD_display(field), (model, field, value)
+                checked += 1
+    assert checked > 20

@@ -9,7 +9,7 @@ from django.utils.safestring import SafeData, mark_safe
 from django.utils.text import capfirst
 
 from disputes import dates
-from disputes.models import RetaliationLink
+from disputes.models import RetaliationLink, reverse_plain
 
 register = template.Library()
 
@@ -25,6 +25,12 @@ EVIDENCE_LINE = {
 @register.simple_tag
 def site_name() -> str:
     return getattr(settings, "SITE_NAME", "Dispute Explorer")
+
+
+@register.simple_tag
+def plain_url(url_name: str) -> str:
+    """{% url url_name %} for a URL without arguments, without reversing it on every page."""
+    return reverse_plain(url_name)
 
 
 @register.filter
