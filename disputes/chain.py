@@ -183,6 +183,19 @@ def around(
     responses) the events the chain reaches, nearest first, each with `distance` (links
     away) and `actor_name`. The walks are recursive queries: branches and merges are
     followed, loops stop at the depth limit."""
+    return around_later(event, time=time, walks=walks, depth=depth, limit=limit)()
+
+
+def around_later(
+    event: Event,
+    *,
+    time: bool = True,
+    walks: tuple[str, ...] = ("back", "on"),
+    depth: int = WALK_DEPTH,
+    limit: int = WALK_LIMIT,
+):
+    """around(...), its statement sent now (see rawsql.pipeline), its answer worked out when
+    the returned function is called."""
     for direction in walks:
         if direction not in _WALK_STEP:
             raise ValueError(direction)
@@ -194,19 +207,24 @@ def around(
         for _which, _preference, _where, _order, values in _time_branches(event):
             params += [event.dispute_id, *values]
     select = _around_select((event.date_key is not None) if time else None, walks)
-    found = {"previous": None, "next": None, **{direction: [] for direction in walks}}
-    best = {}
-    for other, which, rank, actor_name in select.rows(params):
-        if which in _WALK_STEP:
-            other.distance = rank
-            other.actor_name = actor_name
-            found[which].append(other)
-        elif which not in best or rank < best[which]:
-            best[which] = rank
-            found["previous" if which == "prev" else "next"] = other
-    for direction in walks:
-        found[direction].sort(key=_walk_order)
-    return found
+    rows = select.send(params)
+
+    def answer() -> dict:
+        found = {"previous": None, "next": None, **{direction: [] for direction in walks}}
+        best = {}
+        for other, which, rank, actor_name in rows():
+            if which in _WALK_STEP:
+                other.distance = rank
+                other.actor_name = actor_name
+                found[which].append(other)
+            elif which not in best or rank < best[which]:
+                best[which] = rank
+                found["previous" if which == "prev" else "next"] = other
+        for direction in walks:
+            found[direction].sort(key=_walk_order)
+        return found
+
+    return answer
 
 
 def _walk_order(event: Event):
@@ -223,7 +241,10 @@ def neighbour_links(event: Event) -> tuple[list[RetaliationLink], list[Retaliati
     """(provoked by, provoked): the links into and out of the event, each with the event at
     its other end and the claims made about it (`claim_list`). One query, whatever the
     degree."""
-    links = reads.links_of(event.pk, 2 * NEIGHBOUR_LIMIT)
+    return _neighbours(event, reads.links_of(event.pk, 2 * NEIGHBOUR_LIMIT))
+
+
+def _neighbours(event: Event, links) -> tuple[list[RetaliationLink], list[RetaliationLink]]:
     by = [link for link in links if link.response_id == event.pk]
     provoked = [link for link in links if link.cause_id == event.pk]
     by.sort(key=lambda link: _order_key(link.cause))
@@ -244,5 +265,17 @@ def walk(event: Event, direction: str, depth: int = WALK_DEPTH, limit: int = WAL
 def step(event: Event) -> dict:
     """Everything the step panel shows around one event: two queries (the links with
     their claims, and the rest in one)."""
-    provoked_by, provoked = neighbour_links(event)
-    return {"event": event, "provoked_by": provoked_by, "provoked": provoked, **around(event)}
+    return step_later(event)()
+
+
+def step_later(event: Event):
+    """step(event), its two statements sent now (see rawsql.pipeline), the panel's
+    context worked out when the returned function is called."""
+    links = reads.links_of_later(event.pk, 2 * NEIGHBOUR_LIMIT)
+    near = around_later(event)
+
+    def context() -> dict:
+        provoked_by, provoked = _neighbours(event, links())
+        return {"event": event, "provoked_by": provoked_by, "provoked": provoked, **near()}
+
+    return context

@@ -112,17 +112,28 @@ def links_of(pk: int, limit: int) -> list[RetaliationLink]:
     """The first `limit` links into or out of the event (by pk), each with both its events
     and their actors attached, and the claims about it as `claim_list`: one query, whatever
     the degree."""
-    links = []
-    for link, cause, cause_actor, response, response_actor, claim in _LINKS.rows([pk, pk, limit]):
-        if not links or links[-1].pk != link.pk:
-            attach(cause, "actor", cause_actor)
-            attach(response, "actor", response_actor)
-            attach(link, "cause", cause)
-            attach(link, "response", response)
-            link.claim_list = []
-            links.append(link)
-        if claim is not None:
-            links[-1].claim_list.append(claim)
+    return links_of_later(pk, limit)()
+
+
+def links_of_later(pk: int, limit: int):
+    """links_of(pk, limit), its statement sent now (see rawsql.pipeline), its links built
+    when the returned function is called."""
+    rows = _LINKS.send([pk, pk, limit])
+
+    def links() -> list[RetaliationLink]:
+        found = []
+        for link, cause, cause_actor, response, response_actor, claim in rows():
+            if not found or found[-1].pk != link.pk:
+                attach(cause, "actor", cause_actor)
+                attach(response, "actor", response_actor)
+                attach(link, "cause", cause)
+                attach(link, "response", response)
+                link.claim_list = []
+                found.append(link)
+            if claim is not None:
+                found[-1].claim_list.append(claim)
+        return found
+
     return links
 
 
@@ -148,10 +159,21 @@ def quotes(model, pk: int) -> list[Citation]:
     """The citations of one record (a `model` instance with this pk), in the order of
     Citation's Meta (source title, then place in the source), each with its source (title
     only) and `sentence_number`."""
+    return quotes_later(model, pk)()
+
+
+def quotes_later(model, pk: int):
+    """quotes(model, pk), its statement sent now (see rawsql.pipeline), its citations built
+    when the returned function is called."""
     content_type = ContentType.objects.get_for_model(model)
-    out = []
-    for citation, source, number in _QUOTES.rows([content_type.pk, pk]):
-        attach(citation, "source", source)
-        citation.sentence_number = number
-        out.append(citation)
-    return out
+    rows = _QUOTES.send([content_type.pk, pk])
+
+    def citations() -> list[Citation]:
+        out = []
+        for citation, source, number in rows():
+            attach(citation, "source", source)
+            citation.sentence_number = number
+            out.append(citation)
+        return out
+
+    return citations

@@ -26,7 +26,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.text import Truncator
 from django.views.decorators.http import require_safe
 
-from . import chain, reads
+from . import chain, rawsql, reads
 from . import search as search_module
 from .caching import cached_public_page
 from .models import (
@@ -120,10 +120,16 @@ def _step(event):
     """The step panel's context: the chain around the event (chain.step), the event's
     people (read with it by reads.event) and its quotes, read directly (for one event,
     prefetch_related's bookkeeping costs more than the query)."""
-    step = chain.step(event)
     people = getattr(event, "people_list", None)
-    step["people"] = list(event.people.all()) if people is None else people
-    step["quotes"] = reads.quotes(Event, event.pk)
+    if people is None:
+        people = list(event.people.all())
+    # Three statements, sent to PostgreSQL together (one round trip instead of three).
+    with rawsql.pipeline():
+        step = chain.step_later(event)
+        quotes = reads.quotes_later(Event, event.pk)
+    step = step()
+    step["people"] = people
+    step["quotes"] = quotes()
     return step
 
 

@@ -89,6 +89,50 @@ def test_an_event_is_read_in_five_queries(client, disputes, headers):
     assert count_queries(client, url, headers) == 5
 
 
+@pytest.mark.postgresql
+@pytest.mark.parametrize("headers", [{}, HX], ids=["page", "fragment"])
+def test_on_postgresql_the_step_panels_three_reads_share_one_round_trip(client, disputes, headers):
+    """The links, the chain around the event and its quotes do not depend on each other:
+    they go to the server in one pipeline, not one round trip each."""
+    from psycopg import pq
+
+    statuses = []
+
+    def record(execute, sql, params, many, context):
+        statuses.append(connection.connection.info.pipeline_status)
+        return execute(sql, params, many, context)
+
+    url = middle_event(disputes[1]).get_absolute_url()
+    client.get(url, **headers)  # what any first request reads once (content types)
+    caches["pages"].clear()
+    with connection.execute_wrapper(record):
+        response = client.get(url, **headers)
+    assert response.status_code == 200
+    assert len(statuses) == 5
+    assert [status == pq.PipelineStatus.ON for status in statuses] == [False] * 2 + [True] * 3
+
+
+@pytest.mark.postgresql
+def test_an_error_in_a_pipeline_is_djangos_database_error(db):
+    from django.db import ProgrammingError
+
+    from disputes import rawsql
+    from disputes.models import Event
+    from disputes.rawsql import Part, Select
+
+    broken = Select([Part(Event, "e")], lambda columns: f"SELECT {columns} FROM no_such_table e")
+    with pytest.raises(ProgrammingError, match="no_such_table"):
+        with connection.cursor() as cursor:  # in a savepoint, so the test can go on
+            cursor.execute("SAVEPOINT broken")
+        with rawsql.pipeline():
+            rows = broken.send([])
+        rows()
+    with connection.cursor() as cursor:
+        cursor.execute("ROLLBACK TO SAVEPOINT broken")
+        cursor.execute("SELECT 1")
+        assert cursor.fetchone() == (1,)
+
+
 def test_a_search_is_one_query_per_kind(client, disputes):
     """The record's version, then one statement for each kind of record (on PostgreSQL,
     full-text first and, when that finds nothing, words within words)."""
