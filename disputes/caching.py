@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.cache import caches
-from django.core.exceptions import DisallowedHost
+from django.core.exceptions import SuspiciousOperation
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.http import HttpResponse, HttpResponseNotModified
 from django.middleware.gzip import GZipMiddleware, re_accepts_gzip
@@ -230,7 +230,7 @@ class PageCacheMiddleware:
         self.get_response = get_response
         # Static files never come from a view; whitenoise answers them behind this.
         static = urlsplit(str(settings.STATIC_URL or "")).path
-        self.skip = static if static not in ("", "/") else None
+        self.skip = static.rstrip("/") + "/" if static.strip("/") else None
 
     def __call__(self, request):
         if request.method not in ("GET", "HEAD") or (
@@ -239,8 +239,8 @@ class PageCacheMiddleware:
             return self.get_response(request)
         try:
             key = f"page:{page_digest(request)}"
-        except DisallowedHost:
-            return self.get_response(request)  # answered with a 400 behind this
+        except SuspiciousOperation:  # a bad host, too many query fields: a 400 behind this
+            return self.get_response(request)
         cache = caches[CACHE_ALIAS]
         stored = cache.get(key)
         if stored is not None:
@@ -253,7 +253,7 @@ class PageCacheMiddleware:
                 return _serve(request, stored)
         response = self.get_response(request)
         entry = getattr(response, "page_entry", None)
-        if entry is not None and not response.cookies and not response.has_header("Set-Cookie"):
+        if entry is not None and _same_for_everyone(request, response):
             version, etag, content, compressed = entry
             headers = [
                 (name, value)
@@ -262,6 +262,19 @@ class PageCacheMiddleware:
             ]
             cache.set(key, (version, etag, response.status_code, headers, content, compressed))
         return response
+
+
+def _same_for_everyone(request, response) -> bool:
+    """Whether what the rest of the stack made of the page depends on nothing but its
+    digest: no cookie set, no session read (Vary: Cookie), no per-request CSP nonce."""
+    vary = {part.strip().lower() for part in response.get("Vary", "").split(",")}
+    return not (
+        response.cookies
+        or response.has_header("Set-Cookie")
+        or "cookie" in vary
+        or "*" in vary
+        or getattr(request, "_csp_nonce", None)
+    )
 
 
 def _serve(request, stored) -> HttpResponse:

@@ -971,5 +971,10 @@ for _model in [
     if isinstance(obj, type) and issubclass(obj, models.Model) and obj.__module__ == __name__
 ]:
     for _field in _model._meta.concrete_fields:
-        if _field.choices and all(isinstance(label, str) for _, label in _field.flatchoices):
-            setattr(_model, f"get_{_field.name}_display", _fast_display(_field))
+        _name = f"get_{_field.name}_display"
+        if (
+            _field.choices
+            and isinstance(_model.__dict__.get(_name), functools.partialmethod)  # Django's own
+            and all(isinstance(label, str) for _, label in _field.flatchoices)
+        ):
+            setattr(_model, _name, _fast_display(_field))

@@ -123,6 +123,7 @@ def _step(event):
     people = getattr(event, "people_list", None)
     if people is None:
         people = list(event.people.all())
+    ContentType.objects.get_for_model(Event)  # cached after the first: no read mid-pipeline
     # Three statements, sent to PostgreSQL together (one round trip instead of three).
     with rawsql.pipeline():
         step = chain.step_later(event)

@@ -303,3 +303,28 @@ def psycopg_connection():
     params.pop("cursor_factory", None)
     params.pop("server_side_binding", None)
     return psycopg.connect(**params, autocommit=True)
+
+
+def test_a_page_that_read_the_session_or_a_nonce_is_never_stored(rf):
+    from django.http import HttpResponse
+
+    request = rf.get("/")
+    plain = HttpResponse("page")
+    plain["Vary"] = "HX-Request, Accept-Encoding"
+    assert caching._same_for_everyone(request, plain)
+    for vary in ("Cookie", "HX-Request, cookie", "*"):
+        response = HttpResponse("page")
+        response["Vary"] = vary
+        assert not caching._same_for_everyone(request, response), vary
+    with_cookie = HttpResponse("page")
+    with_cookie.set_cookie("csrftoken", "x")
+    assert not caching._same_for_everyone(request, with_cookie)
+    request._csp_nonce = "abc"
+    assert not caching._same_for_everyone(request, plain)
+
+
+def test_too_many_query_fields_is_a_400_not_a_500(client, event):
+    client.get(event.get_absolute_url())
+    query = "&".join(f"f{i}=1" for i in range(1200))
+    response = client.get(f"{event.get_absolute_url()}?{query}")
+    assert response.status_code == 400
