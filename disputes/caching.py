@@ -188,16 +188,9 @@ def cached_public_page(view):
             compressed = _gzip(response.content)
             # For PageCacheMiddleware to store, once the rest of the middleware is done.
             response.page_entry = (version, etag, response.content, compressed)
-        gzipped = compressed is not None and _accepts_gzip(request)
-        if gzipped:
-            response.content = compressed
-            response["Content-Encoding"] = "gzip"
+        _encode(request, response, etag, compressed)
         if compressed is not None:
             patch_vary_headers(response, ["Accept-Encoding"])
-        if response.status_code == 200:
-            # A strong ETag for the page as rendered; a weak one for its gzip encoding
-            # (RFC 9110 8.8.1), as GZipMiddleware would make it. Both match If-None-Match.
-            response["ETag"] = f"W/{etag}" if gzipped else etag
         response.setdefault("Cache-Control", "public, max-age=0, must-revalidate")
         patch_vary_headers(response, VARY_HEADERS)
         return response
@@ -281,16 +274,24 @@ def _serve(request, stored) -> HttpResponse:
     _, etag, status, headers, content, compressed = stored
     if etag in _etags(request.headers.get("If-None-Match", "")):
         return _not_modified(etag, headers)
-    gzipped = compressed is not None and _accepts_gzip(request)
-    response = HttpResponse(compressed if gzipped else content, status=status)
+    response = HttpResponse(content, status=status)
     for name, value in headers:
         response[name] = value
-    if gzipped:
-        response["Content-Encoding"] = "gzip"
-    if status == 200:
-        response["ETag"] = f"W/{etag}" if gzipped else etag
+    _encode(request, response, etag, compressed)
     response["Content-Length"] = str(len(response.content))
     return response
+
+
+def _encode(request, response, etag: str, compressed: bytes | None) -> None:
+    """The page's gzip encoding when the client takes it, and the ETag of what is sent: a
+    strong ETag for the page as rendered, a weak one for its gzip encoding (RFC 9110 8.8.1),
+    as GZipMiddleware would make it. Both match If-None-Match."""
+    gzipped = compressed is not None and _accepts_gzip(request)
+    if gzipped:
+        response.content = compressed
+        response["Content-Encoding"] = "gzip"
+    if response.status_code == 200:
+        response["ETag"] = f"W/{etag}" if gzipped else etag
 
 
 def _not_modified(etag: str, headers) -> HttpResponseNotModified:

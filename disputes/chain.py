@@ -170,20 +170,13 @@ def _around_select(dated: bool | None, walks: tuple[str, ...]) -> Select:
     return found
 
 
-def around(
-    event: Event,
-    *,
-    time: bool = True,
-    walks: tuple[str, ...] = ("back", "on"),
-    depth: int = WALK_DEPTH,
-    limit: int = WALK_LIMIT,
-) -> dict:
-    """In one query: the previous and next steps in time ("previous", "next": an Event or
-    None) when `time`, and for each of `walks` ("back" through causes, "on" through
-    responses) the events the chain reaches, nearest first, each with `distance` (links
+def around(event: Event, **options) -> dict:
+    """In one query (options as around_later takes them): the previous and next steps in
+    time ("previous", "next": an Event or None) when `time`, and for each of `walks` ("back"
+    through causes, "on" through responses) the events the chain reaches, nearest first, each with `distance` (links
     away) and `actor_name`. The walks are recursive queries: branches and merges are
     followed, loops stop at the depth limit."""
-    return around_later(event, time=time, walks=walks, depth=depth, limit=limit)()
+    return around_later(event, **options)()
 
 
 def around_later(
