@@ -30,6 +30,9 @@ from django.middleware.gzip import GZipMiddleware, re_accepts_gzip
 from django.utils.cache import patch_vary_headers
 from django.utils.text import compress_string
 
+from . import rawsql
+from .rawsql import Select
+
 CACHE_ALIAS = "pages"
 VERSION_SQL = "SELECT version FROM disputes_recordversion WHERE id = 1"
 BUMP_SQL = "UPDATE disputes_recordversion SET version = %s WHERE id = 1"
@@ -53,14 +56,8 @@ def current_version() -> int:
     If that fails too, the database is down, and the error goes on to become the 503 page.
     A new connection (none was open) is not checked, as Django does not check it either.
     """
-    if (
-        connection.connection is None
-        or connection.in_atomic_block
-        or not connection.health_check_enabled
-        or connection.health_check_done
-    ):
+    if not _takes_health_check():
         return _read_version()
-    connection.health_check_done = True  # this query is the check
     try:
         return _read_version()
     except (OperationalError, InterfaceError):
@@ -72,11 +69,66 @@ def current_version() -> int:
     return _read_version()
 
 
+def _takes_health_check() -> bool:
+    """Whether the next statement is this request's connection health check (see
+    current_version): on a persistent connection, outside a transaction, not yet checked
+    in this request. If so, the check is marked done, so that Django sends none."""
+    if (
+        connection.connection is None
+        or connection.in_atomic_block
+        or not connection.health_check_enabled
+        or connection.health_check_done
+    ):
+        return False
+    connection.health_check_done = True  # the next statement is the check
+    return True
+
+
 def _read_version() -> int:
     with connection.cursor() as cursor:
         cursor.execute(VERSION_SQL)
         row = cursor.fetchone()
     return row[0] if row else 0
+
+
+_VERSION = Select([], lambda _columns: VERSION_SQL, extra=1)
+
+
+def with_version(request, send):
+    """Call `send()`, a function that sends a page's first statements (rawsql's
+    Select.send) and returns what gives their results, in one pipeline behind the version
+    query: on PostgreSQL the record's version and the page's first reads then take one
+    round trip instead of one each. The version is this request's from then on
+    (request_version); what send() returned is returned.
+
+    The version goes first, in the same batch, so a page is never newer than the version it
+    is stored under. As the request's first statement it is also the connection's health
+    check (current_version): when the batch fails on a persistent connection that has gone
+    away, the connection is closed and the batch sent once more on a fresh one.
+    """
+    known = getattr(request, "_record_version", None)
+    if isinstance(known, Exception):
+        raise known
+    if known is not None:
+        with rawsql.pipeline():
+            return send()
+    checking = _takes_health_check()
+    try:
+        return _send_with_version(request, send)
+    except (OperationalError, InterfaceError):
+        if not checking or connection.is_usable():
+            raise
+        connection.close()
+    return _send_with_version(request, send)
+
+
+def _send_with_version(request, send):
+    with rawsql.pipeline():
+        version = _VERSION.send([])
+        later = send()
+    rows = version()
+    request._record_version = rows[0][0] if rows else 0
+    return later
 
 
 def bump_version(**_signal_kwargs) -> None:
@@ -165,24 +217,38 @@ def request_version(request) -> int:
     return version
 
 
-def cached_public_page(view):
+def cached_public_page(view=None, *, reads_version: bool = False):
     """Mark a public GET view's pages for the page cache (PageCacheMiddleware), with an ETag
     and 304s.
 
     Only for views whose output depends on nothing but the URL, the htmx headers and the
-    record: no user, no session, no cookies.
+    record: no user, no session, no cookies. The record's version is read before the view
+    runs, unless `reads_version`: then the view reads it itself, with its first statements
+    (with_version), on every path that reads anything, and a page it renders without having
+    done so is neither stored nor given an ETag. A request that could be answered with a 304
+    (If-None-Match) still has the version read first, before anything is rendered.
     """
+    if view is None:
+        return lambda view: cached_public_page(view, reads_version=reads_version)
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         if request.method not in ("GET", "HEAD"):
             return view(request, *args, **kwargs)
-        version = request_version(request)
-        etag = f'"r{version}-{page_digest(request)}"'
-        if etag in _etags(request.headers.get("If-None-Match", "")):
-            return _not_modified(etag, [("Vary", ", ".join([*VARY_HEADERS, "Accept-Encoding"]))])
+        version = None
+        if not reads_version or "If-None-Match" in request.headers:
+            version = request_version(request)
+            etag = f'"r{version}-{page_digest(request)}"'
+            if etag in _etags(request.headers.get("If-None-Match", "")):
+                vary = [("Vary", ", ".join([*VARY_HEADERS, "Accept-Encoding"]))]
+                return _not_modified(etag, vary)
 
         response = view(request, *args, **kwargs)
+        if version is None:
+            version = getattr(request, "_record_version", None)
+            if version is None or isinstance(version, Exception):
+                return response  # not read with the page's data: nothing to tag it with
+            etag = f'"r{version}-{page_digest(request)}"'
         compressed = None
         if _cacheable(response):
             compressed = _gzip(response.content)

@@ -62,49 +62,48 @@ def previous_step(event: Event) -> Event | None:
     return earlier.order_by("-date_key", "-sequence", "-pk").first()
 
 
-def _time_branches(event: Event) -> list[tuple[str, int, str, str, tuple]]:
+# The event's own place in time, read in the statement itself (so that the statement can be
+# sent before the event is read, in the same round trip): each value a scalar subquery,
+# which both PostgreSQL and SQLite evaluate once and use as a constant bound of an index
+# range scan, as they would a parameter.
+_ME = {
+    column: f"(SELECT {column} FROM me)" for column in ("dispute_id", "date_key", "sequence", "id")
+}
+_DATED = f"{_ME['date_key']} IS NOT NULL"
+_UNDATED = f"{_ME['date_key']} IS NULL"
+
+
+def _time_branches() -> list[tuple[str, int, str, str]]:
     """The keyset look-ups of the previous and next steps, with the fallback between dated
-    and undated steps: (which, preference, condition, order, values) per branch, each
-    branch reading one index entry."""
-    dispute = "e.dispute_id = %s"
-    if event.date_key is None:
-        own = "(e.sequence, e.id)"
-        values = (event.sequence, event.pk)
-        return [
-            (
-                "next",
-                0,
-                f"{dispute} AND e.date_key IS NULL AND {own} > (%s, %s)",
-                "e.sequence, e.id",
-                values,
-            ),
-            (
-                "prev",
-                0,
-                f"{dispute} AND e.date_key IS NULL AND {own} < (%s, %s)",
-                "e.sequence DESC, e.id DESC",
-                values,
-            ),
-            (
-                "prev",
-                1,
-                f"{dispute} AND e.date_key IS NOT NULL",
-                "e.date_key DESC, e.sequence DESC, e.id DESC",
-                (),
-            ),
-        ]
-    key = (event.date_key, event.sequence, event.pk)
+    and undated steps: (which, preference, condition, order) per branch, each branch reading
+    one index entry. A dated event's bounds compare NULL for an undated one, and the rest
+    are gated on whether the event is dated, so only the event's own branches find rows."""
+    dispute = f"e.dispute_id = {_ME['dispute_id']}"
+    key = f"({_ME['date_key']}, {_ME['sequence']}, {_ME['id']})"
+    undated_key = f"({_ME['sequence']}, {_ME['id']})"
     own = "(e.date_key, e.sequence, e.id)"
+    undated_own = "(e.sequence, e.id)"
+    ascending = "e.date_key, e.sequence, e.id"
+    descending = "e.date_key DESC, e.sequence DESC, e.id DESC"
     return [
-        ("next", 0, f"{dispute} AND {own} > (%s, %s, %s)", "e.date_key, e.sequence, e.id", key),
-        ("next", 1, f"{dispute} AND e.date_key IS NULL", "e.sequence, e.id", ()),
+        # A dated event: the next dated step, or else the first undated; the previous dated.
+        ("next", 0, f"{dispute} AND {own} > {key}", ascending),
+        ("next", 1, f"{dispute} AND e.date_key IS NULL AND {_DATED}", "e.sequence, e.id"),
+        ("prev", 0, f"{dispute} AND {own} < {key}", descending),
+        # An undated event: the next and previous undated steps, or else the last dated.
+        (
+            "next",
+            0,
+            f"{dispute} AND e.date_key IS NULL AND {_UNDATED} AND {undated_own} > {undated_key}",
+            "e.sequence, e.id",
+        ),
         (
             "prev",
             0,
-            f"{dispute} AND {own} < (%s, %s, %s)",
-            "e.date_key DESC, e.sequence DESC, e.id DESC",
-            key,
+            f"{dispute} AND e.date_key IS NULL AND {_UNDATED} AND {undated_own} < {undated_key}",
+            "e.sequence DESC, e.id DESC",
         ),
+        ("prev", 1, f"{dispute} AND e.date_key IS NOT NULL AND {_UNDATED}", descending),
     ]
 
 
@@ -112,10 +111,11 @@ _WALK_STEP = {"back": ("l.cause_id", "l.response_id"), "on": ("l.response_id", "
 _AROUND: dict[tuple, Select] = {}
 
 
-def _around_select(dated: bool | None, walks: tuple[str, ...]) -> Select:
-    """The one statement behind around(): written once per shape (the event dated or not,
-    which walks) and per database, then only its parameters change."""
-    key = (dated, walks, connection.vendor)
+def _around_select(time: bool, walks: tuple[str, ...]) -> Select:
+    """The one statement behind around(): written once per shape (whether it finds the
+    previous and next steps, which walks) and per database, then only its parameters
+    change."""
+    key = (time, walks, connection.vendor)
     found = _AROUND.get(key)
     if found is not None:
         return found
@@ -154,9 +154,12 @@ def _around_select(dated: bool | None, walks: tuple[str, ...]) -> Select:
                 " ORDER BY n.distance, e.date_key IS NULL, e.date_key, e.sequence, e.id"
                 " LIMIT %s"
             )
-        if dated is not None:
-            probe = Event(date_key=1 if dated else None)
-            for which, preference, where, order, _values in _time_branches(probe):
+        if time:
+            ctes.insert(
+                0,
+                f"me AS (SELECT dispute_id, date_key, sequence, id FROM {ev} WHERE id = %s)",
+            )
+            for which, preference, where, order in _time_branches():
                 branches.append(
                     f"SELECT {columns}, '{which}' AS step_which, {preference} AS step_rank,"
                     f" NULL AS actor_name FROM {ev} e WHERE {where} ORDER BY {order} LIMIT 1"
@@ -170,17 +173,18 @@ def _around_select(dated: bool | None, walks: tuple[str, ...]) -> Select:
     return found
 
 
-def around(event: Event, **options) -> dict:
-    """In one query (options as around_later takes them): the previous and next steps in
-    time ("previous", "next": an Event or None) when `time`, and for each of `walks` ("back"
-    through causes, "on" through responses) the events the chain reaches, nearest first, each with `distance` (links
-    away) and `actor_name`. The walks are recursive queries: branches and merges are
-    followed, loops stop at the depth limit."""
-    return around_later(event, **options)()
+def around(pk: int, **options) -> dict:
+    """In one query (options as around_later takes them), for the event with this pk: the
+    previous and next steps in time ("previous", "next": an Event or None) when `time`, and
+    for each of `walks` ("back" through causes, "on" through responses) the events the chain
+    reaches, nearest first, each with `distance` (links away) and `actor_name`. The walks
+    are recursive queries: branches and merges are followed, loops stop at the depth limit.
+    The event itself is read inside the statement, so it need not be read first."""
+    return around_later(pk, **options)()
 
 
 def around_later(
-    event: Event,
+    pk: int,
     *,
     time: bool = True,
     walks: tuple[str, ...] = ("back", "on"),
@@ -192,15 +196,11 @@ def around_later(
     for direction in walks:
         if direction not in _WALK_STEP:
             raise ValueError(direction)
-    params = []
+    params = [pk] if time else []
     for _direction in walks:
-        params += [event.pk, depth, event.pk]
+        params += [pk, depth, pk]
     params += [limit] * len(walks)
-    if time:
-        for _which, _preference, _where, _order, values in _time_branches(event):
-            params += [event.dispute_id, *values]
-    select = _around_select((event.date_key is not None) if time else None, walks)
-    rows = select.send(params)
+    rows = _around_select(time, walks).send(params)
 
     def answer() -> dict:
         found = {"previous": None, "next": None, **{direction: [] for direction in walks}}
@@ -226,7 +226,7 @@ def _walk_order(event: Event):
 
 def previous_and_next(event: Event) -> tuple[Event | None, Event | None]:
     """(previous_step(event), next_step(event)) in one query."""
-    found = around(event, walks=())
+    found = around(event.pk, walks=())
     return found["previous"], found["next"]
 
 
@@ -252,22 +252,23 @@ def _order_key(event: Event):
 def walk(event: Event, direction: str, depth: int = WALK_DEPTH, limit: int = WALK_LIMIT):
     """Events the chain reaches from this one, back through causes ("back") or on through
     responses ("on"), nearest first, each with `distance` (links away) and `actor_name`."""
-    return around(event, time=False, walks=(direction,), depth=depth, limit=limit)[direction]
+    return around(event.pk, time=False, walks=(direction,), depth=depth, limit=limit)[direction]
 
 
 def step(event: Event) -> dict:
     """Everything the step panel shows around one event: two queries (the links with
     their claims, and the rest in one)."""
-    return step_later(event)()
+    return step_later(event.pk)(event)
 
 
-def step_later(event: Event):
-    """step(event), its two statements sent now (see rawsql.pipeline), the panel's
-    context worked out when the returned function is called."""
-    links = reads.links_of_later(event.pk, 2 * NEIGHBOUR_LIMIT)
-    near = around_later(event)
+def step_later(pk: int):
+    """step(), for the event with this pk, its two statements sent now (see
+    rawsql.pipeline), before the event itself need be read: the returned function takes
+    the event and works out the panel's context."""
+    links = reads.links_of_later(pk, 2 * NEIGHBOUR_LIMIT)
+    near = around_later(pk)
 
-    def context() -> dict:
+    def context(event: Event) -> dict:
         provoked_by, provoked = _neighbours(event, links())
         return {"event": event, "provoked_by": provoked_by, "provoked": provoked, **near()}
 

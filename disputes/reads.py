@@ -59,14 +59,33 @@ _EVENT = Select(
 )
 
 
+def in_range(pk: int) -> bool:
+    """Whether the pk fits the 64-bit ID columns: one past it matches nothing (as through
+    the ORM), and SQLite's driver refuses to send it at all."""
+    return -PK_LIMIT <= pk < PK_LIMIT
+
+
 def event(pk: int) -> Event | None:
     """The event with its dispute, actor, case and detention (with the detention's person
     and holding country), what `select_related` of those gave, and its people by name as
-    `people_list`: one query. A pk past the 64-bit range of the ID column matches nothing,
-    as it does through the ORM."""
-    if not -PK_LIMIT <= pk < PK_LIMIT:
+    `people_list`: one query. A pk past the 64-bit range of the ID column matches nothing."""
+    if not in_range(pk):
         return None
-    rows = _EVENT.rows([pk])
+    return event_later(pk)()
+
+
+def event_later(pk: int):
+    """event(pk) for a pk in_range(), its statement sent now (see rawsql.pipeline), the
+    event (or None) built when the returned function is called."""
+    rows = _EVENT.send([pk])
+
+    def found() -> Event | None:
+        return _event_of(rows())
+
+    return found
+
+
+def _event_of(rows) -> Event | None:
     if not rows:
         return None
     found, dispute, actor, case, detention, person, holding, _ = rows[0]

@@ -26,7 +26,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.text import Truncator
 from django.views.decorators.http import require_safe
 
-from . import chain, rawsql, reads
+from . import caching, chain, rawsql, reads
 from . import search as search_module
 from .caching import cached_public_page
 from .models import (
@@ -120,15 +120,24 @@ def _step(event):
     """The step panel's context: the chain around the event (chain.step), the event's
     people (read with it by reads.event) and its quotes, read directly (for one event,
     prefetch_related's bookkeeping costs more than the query)."""
+    # Three statements, sent to PostgreSQL together (one round trip instead of three).
+    with rawsql.pipeline():
+        step, quotes = _step_reads(event.pk)
+    return _step_context(event, step, quotes)
+
+
+def _step_reads(pk: int):
+    """The step panel's reads for the event with this pk, sent (see rawsql.pipeline) before
+    the event itself need be read: what _step_context takes."""
+    ContentType.objects.get_for_model(Event)  # cached after the first: no read mid-pipeline
+    return chain.step_later(pk), reads.quotes_later(Event, pk)
+
+
+def _step_context(event, step, quotes) -> dict:
     people = getattr(event, "people_list", None)
     if people is None:
         people = list(event.people.all())
-    ContentType.objects.get_for_model(Event)  # cached after the first: no read mid-pipeline
-    # Three statements, sent to PostgreSQL together (one round trip instead of three).
-    with rawsql.pipeline():
-        step = chain.step_later(event)
-        quotes = reads.quotes_later(Event, event.pk)
-    step = step()
+    step = step(event)
     step["people"] = people
     step["quotes"] = quotes()
     return step
@@ -343,9 +352,16 @@ def dispute_detail(request, pk, slug):
 
 
 @require_safe
-@cached_public_page
+@cached_public_page(reads_version=True)
 def event_detail(request, pk, slug):
-    event = reads.event(pk)
+    if not reads.in_range(pk):
+        raise Http404(f"No event with ID {pk}.")
+    # The record's version, the event and its step panel's reads, sent together: one round
+    # trip to PostgreSQL for the whole page.
+    found, (step, quotes) = caching.with_version(
+        request, lambda: (reads.event_later(pk), _step_reads(pk))
+    )
+    event = found()
     if event is None:
         raise Http404(f"No event with ID {pk}.")
     if slug != event.slug:
@@ -353,7 +369,7 @@ def event_detail(request, pk, slug):
     when = event_when(event)
     description = f"{when} · {event.actor}: {event.summary or event.title}"
     context = {
-        "step": _step(event),
+        "step": _step_context(event, step, quotes),
         "heading_level": _heading_level(request),
         "meta": _meta(request, event, description, title=f"{event.title} ({when})"),
     }

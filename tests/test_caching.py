@@ -295,6 +295,63 @@ def test_the_version_query_reports_an_error_on_a_connection_that_still_answers()
         cursor.execute("RESET lock_timeout")
 
 
+@pytest.mark.postgresql
+@pytest.mark.django_db(transaction=True)
+def test_an_event_page_on_a_connection_the_server_dropped_is_rendered_on_a_fresh_one(
+    client, monkeypatch
+):
+    """The event page reads the version together with its data, in one pipeline, and that
+    batch is the request's health check: when the server has dropped the connection, the
+    page is read again on a fresh one, and Django's own check is never sent."""
+    from django.core.cache import caches
+    from django.core.management import call_command
+
+    call_command("loaddata", "russia_tajikistan", verbosity=0)
+    event = Event.objects.get(title__startswith="Tajikistan detains")
+    first = client.get(event.get_absolute_url())
+    assert first.status_code == 200
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        old_pid = cursor.fetchone()[0]
+    with psycopg_connection() as other:
+        other.execute("SELECT pg_terminate_backend(%s)", [old_pid])
+    caches["pages"].clear()
+    checks = []
+    real_is_usable = connection.is_usable
+    monkeypatch.setattr(connection, "is_usable", lambda: checks.append(1) or real_is_usable())
+    connection.health_check_done = False  # as at the start of the next request
+    response = client.get(event.get_absolute_url())
+    assert response.status_code == 200
+    assert response.content == first.content
+    assert checks == [1], "asked whether the connection answers only once the batch failed"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        assert cursor.fetchone()[0] != old_pid
+
+
+def test_a_view_that_says_it_reads_the_version_but_did_not_is_neither_stored_nor_tagged(rf):
+    """A page stored under a version read after its data could be older than that version:
+    such a page goes out as rendered, without an ETag, and the page cache keeps nothing."""
+    from django.http import HttpResponse
+
+    @caching.cached_public_page(reads_version=True)
+    def forgetful(request):
+        return HttpResponse("page " * 100)
+
+    @caching.cached_public_page(reads_version=True)
+    def careful(request):
+        caching.with_version(request, lambda: None)
+        return HttpResponse("page " * 100)
+
+    response = forgetful(rf.get("/"))
+    assert response.status_code == 200
+    assert not response.has_header("ETag")
+    assert getattr(response, "page_entry", None) is None
+    response = careful(rf.get("/"))
+    assert response["ETag"].startswith('"r')
+    assert response.page_entry[0] == caching.current_version()
+
+
 def psycopg_connection():
     import psycopg
     from django.db import connection

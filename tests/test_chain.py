@@ -48,6 +48,32 @@ def test_undated_events_come_last_and_ties_break_by_sequence_then_id(dispute):
     assert [e.pk for e in back] == [e.pk for e in reversed(expected)]
 
 
+def test_around_finds_previous_and_next_in_time_order_by_pk_alone(dispute):
+    """around() reads the event's place in time inside its own statement (so that it can be
+    sent before the event is read): dated and undated steps alike, and the step between
+    the last dated one and the first undated one, in both directions."""
+    last = in_python_order(dispute)[-1]
+    for i, s in enumerate([2, 1, 1]):
+        Event.objects.create(
+            dispute=dispute, kind="other", title=f"Undated {i}", actor=last.actor, sequence=s
+        )
+    events = in_python_order(dispute)
+    assert events[-1].date_key is None and events[-4].date_key is not None
+    for i, event in enumerate(events):
+        found = chain.around(event.pk)
+        assert (found["previous"].pk if found["previous"] else None) == (
+            events[i - 1].pk if i else None
+        )
+        assert (found["next"].pk if found["next"] else None) == (
+            events[i + 1].pk if i + 1 < len(events) else None
+        )
+
+
+def test_around_an_event_that_does_not_exist_finds_nothing(dispute):
+    missing = Event.objects.order_by("-pk").first().pk + 1
+    assert chain.around(missing) == {"previous": None, "next": None, "back": [], "on": []}
+
+
 def test_steps_of_another_dispute_are_never_neighbours(dispute, db):
     other = make_dispute(5, seed=9)
     for event in Event.objects.filter(dispute__in=[dispute, other]):

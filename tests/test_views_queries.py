@@ -91,9 +91,10 @@ def test_an_event_is_read_in_five_queries(client, disputes, headers):
 
 @pytest.mark.postgresql
 @pytest.mark.parametrize("headers", [{}, HX], ids=["page", "fragment"])
-def test_on_postgresql_the_step_panels_three_reads_share_one_round_trip(client, disputes, headers):
-    """The links, the chain around the event and its quotes do not depend on each other:
-    they go to the server in one pipeline, not one round trip each."""
+def test_on_postgresql_an_event_page_is_one_round_trip(client, disputes, headers):
+    """None of the event page's reads waits for another's answer (the chain around the
+    event finds the event's place in time itself): the version, the event, its links, the
+    chain and its quotes go to the server in one pipeline, not one round trip each."""
     from psycopg import pq
 
     statuses = []
@@ -108,8 +109,29 @@ def test_on_postgresql_the_step_panels_three_reads_share_one_round_trip(client, 
     with connection.execute_wrapper(record):
         response = client.get(url, **headers)
     assert response.status_code == 200
-    assert len(statuses) == 5
-    assert [status == pq.PipelineStatus.ON for status in statuses] == [False] * 2 + [True] * 3
+    assert [status == pq.PipelineStatus.ON for status in statuses] == [True] * 5
+
+
+@pytest.mark.postgresql
+@pytest.mark.parametrize("headers", [{}, HX], ids=["page", "fragment"])
+def test_on_postgresql_a_dispute_pages_step_panel_is_one_round_trip(client, disputes, headers):
+    """On the dispute page, the step panel's links, chain and quotes share one pipeline."""
+    from psycopg import pq
+
+    statuses = []
+
+    def record(execute, sql, params, many, context):
+        statuses.append(connection.connection.info.pipeline_status)
+        return execute(sql, params, many, context)
+
+    url = disputes[1].get_absolute_url()
+    client.get(url, **headers)
+    caches["pages"].clear()
+    with connection.execute_wrapper(record):
+        response = client.get(url, **headers)
+    assert response.status_code == 200
+    on = [status == pq.PipelineStatus.ON for status in statuses]
+    assert on.count(True) == 3 and on[-3:] == [True] * 3
 
 
 @pytest.mark.postgresql
