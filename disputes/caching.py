@@ -56,32 +56,31 @@ def current_version() -> int:
     If that fails too, the database is down, and the error goes on to become the 503 page.
     A new connection (none was open) is not checked, as Django does not check it either.
     """
-    if not _takes_health_check():
-        return _read_version()
-    try:
-        return _read_version()
-    except (OperationalError, InterfaceError):
-        # Only a connection that has gone away is replaced; any other error (a statement
-        # timeout, say) on a connection that still answers is the request's to report.
-        if connection.is_usable():
-            raise
-        connection.close()
-    return _read_version()
+    return _as_health_check(_read_version)
 
 
-def _takes_health_check() -> bool:
-    """Whether the next statement is this request's connection health check (see
-    current_version): on a persistent connection, outside a transaction, not yet checked
-    in this request. If so, the check is marked done, so that Django sends none."""
+def _as_health_check(read):
+    """read(), as this request's connection health check when it is the request's first
+    statement on a persistent connection outside a transaction (Django then sends no check
+    of its own): on a connection that no longer answers, read() is tried once more on a
+    fresh one. read() must only read, so that trying it twice changes nothing."""
     if (
         connection.connection is None
         or connection.in_atomic_block
         or not connection.health_check_enabled
         or connection.health_check_done
     ):
-        return False
-    connection.health_check_done = True  # the next statement is the check
-    return True
+        return read()
+    connection.health_check_done = True  # this read is the check
+    try:
+        return read()
+    except (OperationalError, InterfaceError):
+        # Only a connection that has gone away is replaced; any other error (a statement
+        # timeout, say) on a connection that still answers is the request's to report.
+        if connection.is_usable():
+            raise
+        connection.close()
+    return read()
 
 
 def _read_version() -> int:
@@ -112,14 +111,7 @@ def with_version(request, send):
     if known is not None:
         with rawsql.pipeline():
             return send()
-    checking = _takes_health_check()
-    try:
-        return _send_with_version(request, send)
-    except (OperationalError, InterfaceError):
-        if not checking or connection.is_usable():
-            raise
-        connection.close()
-    return _send_with_version(request, send)
+    return _as_health_check(lambda: _send_with_version(request, send))
 
 
 def _send_with_version(request, send):
@@ -235,20 +227,18 @@ def cached_public_page(view=None, *, reads_version: bool = False):
     def wrapper(request, *args, **kwargs):
         if request.method not in ("GET", "HEAD"):
             return view(request, *args, **kwargs)
-        version = None
         if not reads_version or "If-None-Match" in request.headers:
-            version = request_version(request)
-            etag = f'"r{version}-{page_digest(request)}"'
+            etag = _etag(request, request_version(request))
             if etag in _etags(request.headers.get("If-None-Match", "")):
                 vary = [("Vary", ", ".join([*VARY_HEADERS, "Accept-Encoding"]))]
                 return _not_modified(etag, vary)
 
         response = view(request, *args, **kwargs)
-        if version is None:
-            version = getattr(request, "_record_version", None)
-            if version is None or isinstance(version, Exception):
-                return response  # not read with the page's data: nothing to tag it with
-            etag = f'"r{version}-{page_digest(request)}"'
+        # Read before the view (request_version) or by it, with its data (with_version).
+        version = getattr(request, "_record_version", None)
+        if version is None or isinstance(version, Exception):
+            return response  # not read with the page's data: nothing to tag it with
+        etag = _etag(request, version)
         compressed = None
         if _cacheable(response):
             compressed = _gzip(response.content)
@@ -389,6 +379,10 @@ def _cacheable(response) -> bool:
         and not response.cookies
         and not response.has_header("Set-Cookie")
     )
+
+
+def _etag(request, version: int) -> str:
+    return f'"r{version}-{page_digest(request)}"'
 
 
 def _etags(header: str) -> set[str]:

@@ -78,11 +78,7 @@ def event_later(pk: int):
     """event(pk) for a pk in_range(), its statement sent now (see rawsql.pipeline), the
     event (or None) built when the returned function is called."""
     rows = _EVENT.send([pk])
-
-    def found() -> Event | None:
-        return _event_of(rows())
-
-    return found
+    return lambda: _event_of(rows())
 
 
 def _event_of(rows) -> Event | None:

@@ -117,9 +117,10 @@ def _citations():
 
 
 def _step(event):
-    """The step panel's context: the chain around the event (chain.step), the event's
+    """The step panel's context: the chain around the event (chain.step_later), the event's
     people (read with it by reads.event) and its quotes, read directly (for one event,
     prefetch_related's bookkeeping costs more than the query)."""
+    ContentType.objects.get_for_model(Event)  # cached after the first: no read mid-pipeline
     # Three statements, sent to PostgreSQL together (one round trip instead of three).
     with rawsql.pipeline():
         step, quotes = _step_reads(event.pk)
@@ -128,8 +129,8 @@ def _step(event):
 
 def _step_reads(pk: int):
     """The step panel's reads for the event with this pk, sent (see rawsql.pipeline) before
-    the event itself need be read: what _step_context takes."""
-    ContentType.objects.get_for_model(Event)  # cached after the first: no read mid-pipeline
+    the event itself need be read: what _step_context takes. The caller looks up Event's
+    content type first, so that the first such read of a process is not made mid-pipeline."""
     return chain.step_later(pk), reads.quotes_later(Event, pk)
 
 
@@ -356,6 +357,7 @@ def dispute_detail(request, pk, slug):
 def event_detail(request, pk, slug):
     if not reads.in_range(pk):
         raise Http404(f"No event with ID {pk}.")
+    ContentType.objects.get_for_model(Event)  # cached after the first: no read mid-pipeline
     # The record's version, the event and its step panel's reads, sent together: one round
     # trip to PostgreSQL for the whole page.
     found, (step, quotes) = caching.with_version(
