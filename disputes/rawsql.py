@@ -167,6 +167,9 @@ def pipeline():
     if conn.vendor != "postgresql":
         yield
         return
+    # Django's health check (a query of its own, when due) goes first, outside pipeline
+    # mode, where it can still tell a dropped connection from a live one.
+    conn.close_if_health_check_failed()
     conn.ensure_connection()
     with conn.wrap_database_errors, conn.connection.pipeline():
         yield

@@ -89,49 +89,73 @@ def test_an_event_is_read_in_five_queries(client, disputes, headers):
     assert count_queries(client, url, headers) == 5
 
 
-@pytest.mark.postgresql
-@pytest.mark.parametrize("headers", [{}, HX], ids=["page", "fragment"])
-def test_on_postgresql_an_event_page_is_one_round_trip(client, disputes, headers):
-    """None of the event page's reads waits for another's answer (the chain around the
-    event finds the event's place in time itself): the version, the event, its links, the
-    chain and its quotes go to the server in one pipeline, not one round trip each."""
-    from psycopg import pq
+def round_trips(client, url, headers, monkeypatch) -> dict:
+    """How a rendered request talked to PostgreSQL: for each statement, whether it was sent
+    in pipeline mode; how many pipelines were entered; and how many times results were
+    waited for before a pipeline was left (each a round trip of its own, where leaving the
+    pipeline sends everything and waits once). Read off psycopg's pipeline internals."""
+    from contextlib import contextmanager
 
-    statuses = []
+    import psycopg
+    from psycopg import pq
+    from psycopg._pipeline_base import BasePipeline
+
+    found = {"in_pipeline": [], "pipelines": 0, "waits_inside": 0}
+    inside = []
+    real_pipeline, real_fetch = psycopg.Connection.pipeline, BasePipeline._fetch_gen
+
+    @contextmanager
+    def pipeline(self):
+        with real_pipeline(self) as p:
+            found["pipelines"] += 1
+            inside.append(True)
+            try:
+                yield p
+            finally:
+                inside.pop()  # before the pipeline's own exit, which sends and waits
+
+    def fetch(self, *, flush):
+        if inside and flush and self.result_queue:
+            found["waits_inside"] += 1
+        return real_fetch(self, flush=flush)
 
     def record(execute, sql, params, many, context):
-        statuses.append(connection.connection.info.pipeline_status)
+        found["in_pipeline"].append(
+            connection.connection.info.pipeline_status == pq.PipelineStatus.ON
+        )
         return execute(sql, params, many, context)
 
-    url = middle_event(disputes[1]).get_absolute_url()
     client.get(url, **headers)  # what any first request reads once (content types)
     caches["pages"].clear()
+    monkeypatch.setattr(psycopg.Connection, "pipeline", pipeline)
+    monkeypatch.setattr(BasePipeline, "_fetch_gen", fetch)
     with connection.execute_wrapper(record):
         response = client.get(url, **headers)
     assert response.status_code == 200
-    assert [status == pq.PipelineStatus.ON for status in statuses] == [True] * 5
+    return found
 
 
 @pytest.mark.postgresql
 @pytest.mark.parametrize("headers", [{}, HX], ids=["page", "fragment"])
-def test_on_postgresql_a_dispute_pages_step_panel_is_one_round_trip(client, disputes, headers):
+def test_on_postgresql_an_event_page_is_one_round_trip(client, disputes, headers, monkeypatch):
+    """None of the event page's reads waits for another's answer (the chain around the
+    event finds the event's place in time itself): the version, the event, its links, the
+    chain and its quotes go to the server in one pipeline, and are waited for once."""
+    url = middle_event(disputes[1]).get_absolute_url()
+    found = round_trips(client, url, headers, monkeypatch)
+    assert found == {"in_pipeline": [True] * 5, "pipelines": 1, "waits_inside": 0}
+
+
+@pytest.mark.postgresql
+@pytest.mark.parametrize("headers", [{}, HX], ids=["page", "fragment"])
+def test_on_postgresql_a_dispute_pages_step_panel_is_one_round_trip(
+    client, disputes, headers, monkeypatch
+):
     """On the dispute page, the step panel's links, chain and quotes share one pipeline."""
-    from psycopg import pq
-
-    statuses = []
-
-    def record(execute, sql, params, many, context):
-        statuses.append(connection.connection.info.pipeline_status)
-        return execute(sql, params, many, context)
-
-    url = disputes[1].get_absolute_url()
-    client.get(url, **headers)
-    caches["pages"].clear()
-    with connection.execute_wrapper(record):
-        response = client.get(url, **headers)
-    assert response.status_code == 200
-    on = [status == pq.PipelineStatus.ON for status in statuses]
+    found = round_trips(client, disputes[1].get_absolute_url(), headers, monkeypatch)
+    on = found["in_pipeline"]
     assert on.count(True) == 3 and on[-3:] == [True] * 3
+    assert found["pipelines"] == 1 and found["waits_inside"] == 0
 
 
 @pytest.mark.postgresql
@@ -153,6 +177,34 @@ def test_an_error_in_a_pipeline_is_djangos_database_error(db):
         cursor.execute("ROLLBACK TO SAVEPOINT broken")
         cursor.execute("SELECT 1")
         assert cursor.fetchone() == (1,)
+
+
+@pytest.mark.postgresql
+@pytest.mark.django_db(transaction=True)
+def test_a_pipeline_entered_before_the_health_check_runs_the_check_outside_it(monkeypatch):
+    """Django's health check, when still due, is asked before pipeline mode begins: inside
+    it, its query would be queued with the rest and could not tell a dead connection."""
+    from psycopg import pq
+
+    from disputes import rawsql
+    from disputes.models import Event
+    from disputes.rawsql import Part, Select
+
+    connection.ensure_connection()
+    asked = []
+    real_is_usable = connection.is_usable
+
+    def is_usable():
+        asked.append(connection.connection.info.pipeline_status)
+        return real_is_usable()
+
+    monkeypatch.setattr(connection, "is_usable", is_usable)
+    connection.health_check_done = False  # as at the start of a request
+    select = Select([Part(Event, "e")], lambda columns: f"SELECT {columns} FROM disputes_event e")
+    with rawsql.pipeline():
+        rows = select.send([])
+    assert rows() == []
+    assert asked == [pq.PipelineStatus.OFF]
 
 
 def test_a_search_is_one_query_per_kind(client, disputes):
