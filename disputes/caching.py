@@ -103,7 +103,8 @@ def with_version(request, send):
     The version goes first, in the same batch, so a page is never newer than the version it
     is stored under. As the request's first statement it is also the connection's health
     check (current_version): when the batch fails on a persistent connection that has gone
-    away, the connection is closed and the batch sent once more on a fresh one.
+    away, the connection is closed and the batch sent once more on a fresh one, so send()
+    must only read, and may be called twice.
     """
     known = getattr(request, "_record_version", None)
     if isinstance(known, Exception):

@@ -297,12 +297,12 @@ def test_the_version_query_reports_an_error_on_a_connection_that_still_answers()
 
 @pytest.mark.postgresql
 @pytest.mark.django_db(transaction=True)
-def test_an_event_page_on_a_connection_the_server_dropped_is_rendered_on_a_fresh_one(
-    client, monkeypatch
-):
+@pytest.mark.parametrize("dropped", [True, False], ids=["dropped", "live"])
+def test_an_event_pages_first_batch_is_the_connections_health_check(client, monkeypatch, dropped):
     """The event page reads the version together with its data, in one pipeline, and that
-    batch is the request's health check: when the server has dropped the connection, the
-    page is read again on a fresh one, and Django's own check is never sent."""
+    batch is the request's health check: Django's own check is never sent. When the server
+    has dropped the connection, the page is read again on a fresh one; on a live connection
+    nothing more is asked and the connection is kept."""
     from django.core.cache import caches
     from django.core.management import call_command
 
@@ -313,20 +313,25 @@ def test_an_event_page_on_a_connection_the_server_dropped_is_rendered_on_a_fresh
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         old_pid = cursor.fetchone()[0]
-    with psycopg_connection() as other:
-        other.execute("SELECT pg_terminate_backend(%s)", [old_pid])
+    if dropped:
+        with psycopg_connection() as other:
+            other.execute("SELECT pg_terminate_backend(%s)", [old_pid])
     caches["pages"].clear()
     checks = []
     real_is_usable = connection.is_usable
     monkeypatch.setattr(connection, "is_usable", lambda: checks.append(1) or real_is_usable())
     connection.health_check_done = False  # as at the start of the next request
-    response = client.get(event.get_absolute_url())
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(event.get_absolute_url())
     assert response.status_code == 200
     assert response.content == first.content
-    assert checks == [1], "asked whether the connection answers only once the batch failed"
+    assert len(queries) == (10 if dropped else 5)  # the batch, sent once or twice
+    # is_usable() is asked only once the batch has failed, to tell a dropped connection
+    # from an error of the statements' own.
+    assert checks == ([1] if dropped else [])
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
-        assert cursor.fetchone()[0] != old_pid
+        assert (cursor.fetchone()[0] != old_pid) is dropped
 
 
 def test_a_view_that_says_it_reads_the_version_but_did_not_is_neither_stored_nor_tagged(rf):
