@@ -75,10 +75,30 @@ def test_around_an_event_that_does_not_exist_finds_nothing(dispute):
 
 
 def test_steps_of_another_dispute_are_never_neighbours(dispute, db):
-    other = make_dispute(5, seed=9)
-    for event in Event.objects.filter(dispute__in=[dispute, other]):
-        for step in (chain.previous_step(event), chain.next_step(event)):
-            assert step is None or step.dispute_id == event.dispute_id
+    """Two disputes whose steps share dates and whose undated steps alternate in primary
+    key: each step's previous and next, by either way of finding them, are its own
+    dispute's, in its own dispute's order."""
+    other = make_dispute(12, seed=9)
+    actor = Event.objects.filter(dispute=dispute).first().actor
+    for i in range(6):
+        for d in (dispute, other):  # alternating, so the undated steps' pks interleave
+            Event.objects.create(
+                dispute=d, kind="other", title=f"Undated {i}", actor=actor, sequence=i % 2
+            )
+    for d in (dispute, other):
+        events = in_python_order(d)
+        for i, event in enumerate(events):
+            expected = (
+                events[i - 1].pk if i else None,
+                events[i + 1].pk if i + 1 < len(events) else None,
+            )
+            found = chain.around(event.pk, walks=())
+            assert pks(found["previous"], found["next"]) == expected
+            assert pks(chain.previous_step(event), chain.next_step(event)) == expected
+
+
+def pks(*steps):
+    return tuple(step.pk if step else None for step in steps)
 
 
 def test_neighbour_links_split_into_provoked_by_and_provoked(dispute):
