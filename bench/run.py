@@ -275,25 +275,9 @@ class Server:
         self.proc = None
 
     def __enter__(self):
-        gunicorn = str(Path(python()).parent / "gunicorn")
-        args = [
-            gunicorn,
-            "disputes.wsgi:application",
-            "--bind", f"{HOST}:{self.port}",
-            "--workers", str(self.workers),
-            "--timeout", "30",
-            "--graceful-timeout", "10",
-            "--forwarded-allow-ips", "127.0.0.1",
-            # gunicorn 27's control socket has one default path for every instance: ours
-            # must not take it from a server someone else runs on this machine.
-            "--no-control-socket",
-        ]  # fmt: skip
-        if self.max_requests:
-            jitter = str(self.max_requests // 10)
-            args += ["--max-requests", str(self.max_requests), "--max-requests-jitter", jitter]
         self._log = open(self.logfile, "ab")  # noqa: SIM115 - closed in __exit__
         self.proc = subprocess.Popen(
-            args, cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT
+            self.args(), cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -306,6 +290,26 @@ class Server:
                 pass
             time.sleep(0.2)
         raise RuntimeError(f"gunicorn did not answer within 60 s; see {self.logfile}")
+
+    def args(self) -> list[str]:
+        gunicorn = str(Path(python()).parent / "gunicorn")
+        args = [
+            gunicorn,
+            "disputes.wsgi:application",
+            "--preload",
+            "--bind", f"{HOST}:{self.port}",
+            "--workers", str(self.workers),
+            "--timeout", "30",
+            "--graceful-timeout", "10",
+            "--forwarded-allow-ips", "127.0.0.1",
+            # gunicorn 27's control socket has one default path for every instance: ours
+            # must not take it from a server someone else runs on this machine.
+            "--no-control-socket",
+        ]  # fmt: skip
+        if self.max_requests:
+            jitter = str(self.max_requests // 10)
+            args += ["--max-requests", str(self.max_requests), "--max-requests-jitter", jitter]
+        return args
 
     def __exit__(self, *exc):
         if self.proc and self.proc.poll() is None:

@@ -83,3 +83,17 @@ def test_benchmark_recycles_workers_as_production_does():
 
     start = (Path(__file__).resolve().parent.parent / "bin" / "start").read_text()
     assert int(re.search(r"--max-requests (\d+)", start).group(1)) == BIN_START_MAX_REQUESTS
+
+
+def test_benchmark_preloads_the_application_as_production_does(tmp_path):
+    """bin/start imports the application once, in gunicorn's master (--preload), so that a
+    recycled worker's replacement serves at once: the benchmark's server must too."""
+    from pathlib import Path
+
+    from bench.run import BIN_START_MAX_REQUESTS, Server
+
+    start = (Path(__file__).resolve().parent.parent / "bin" / "start").read_text()
+    assert "--preload" in start
+    args = Server({}, 5, BIN_START_MAX_REQUESTS, tmp_path / "log").args()
+    assert "--preload" in args
+    assert args[args.index("--max-requests") + 1] == str(BIN_START_MAX_REQUESTS)
