@@ -325,7 +325,10 @@ def test_an_event_pages_first_batch_is_the_connections_health_check(client, monk
         response = client.get(event.get_absolute_url())
     assert response.status_code == 200
     assert response.content == first.content
-    assert len(queries) == (10 if dropped else 5)  # the batch, sent once or twice
+    # On a live connection the batch is sent once, and nothing else; on a dropped one it is
+    # sent again on the fresh connection (the first attempt fails while it is sent, or as
+    # soon as the pipeline opens when the driver has already seen the connection close).
+    assert 5 <= len(queries) <= 10 if dropped else len(queries) == 5
     # is_usable() is asked only once the batch has failed, to tell a dropped connection
     # from an error of the statements' own.
     assert checks == ([1] if dropped else [])
