@@ -3,10 +3,11 @@
 gunicorn runs with --preload (bin/start): the application is imported in the master process,
 which then forks the workers, and forks a fresh one each time a worker is recycled
 (--max-requests). Whatever the master has done before forking, no worker does again: a
-recycled worker answers at once instead of spending half a second of a core importing Django
-while the other workers queue behind it, which is most of what made the slowest requests slow
-under load. So the master also does here what would otherwise fall to each worker's first
-requests: importing the URL configuration, compiling the templates, loading the translations.
+recycled worker is replaced at once instead of spending half a second of a core importing
+Django while the other workers queue behind it, which weighed on the slowest requests under
+load. So the master also does here what would otherwise fall to each worker's first
+requests: importing the URL configuration and filling its table of names, compiling the
+project's templates, loading the translations.
 
 None of this touches the database, and nothing here may: a connection opened in the master
 would be shared by every worker forked from it.
@@ -23,34 +24,39 @@ logger = logging.getLogger(__name__)
 
 def warm_up() -> None:
     from django.conf import settings
-    from django.urls import get_resolver
+    from django.urls import get_resolver, reverse
     from django.utils import translation
 
     get_resolver().url_patterns  # noqa: B018 - imports every URL module, the admin's too
+    reverse("disputes:home")  # fills the resolver's table of names, for every reverse()
     translation.activate(settings.LANGUAGE_CODE)
     translation.deactivate()
     compiled = _compile_templates()
     # Everything loaded so far lives as long as the process: kept out of the garbage
     # collector's full passes, which would otherwise walk it all again and again (pauses of
-    # milliseconds under load), and, after the fork, out of the pages it would write to.
+    # milliseconds under load), and, after the fork, the collector no longer writes to the
+    # pages that hold it. Garbage is collected first, so that none of it is kept for good.
     gc.collect()
     gc.freeze()
     logger.debug("warmed up: %d templates compiled", compiled)
 
 
 def project_templates() -> list[str]:
-    """The names of the project's own templates (templates/ and the apps' folders of the
-    project), as get_template() takes them."""
+    """The names of the project's own templates, as get_template() takes them: those in
+    TEMPLATES' DIRS and in the templates folders of the project's own apps (not of the
+    installed packages, wherever the environment that holds them lies)."""
+    import sys
+
     from django.apps import apps
     from django.conf import settings
 
     root = Path(settings.BASE_DIR).resolve()
+    environment = Path(sys.prefix).resolve()
     folders = [Path(d) for t in settings.TEMPLATES for d in t.get("DIRS", [])]
-    folders += [
-        Path(app.path) / "templates"
-        for app in apps.get_app_configs()
-        if Path(app.path).resolve().is_relative_to(root)
-    ]
+    for app in apps.get_app_configs():
+        path = Path(app.path).resolve()
+        if path.is_relative_to(root) and not path.is_relative_to(environment):
+            folders.append(path / "templates")
     names = set()
     for folder in folders:
         if folder.is_dir():
