@@ -93,7 +93,8 @@ def test_benchmark_preloads_the_application_as_production_does(tmp_path):
     from bench.run import BIN_START_MAX_REQUESTS, Server
 
     start = (Path(__file__).resolve().parent.parent / "bin" / "start").read_text()
-    assert "--preload" in start
+    command = start[start.index("\nexec gunicorn") :]  # the command, not the comments
+    assert "\n    --preload \\\n" in command
     args = Server({}, 5, BIN_START_MAX_REQUESTS, tmp_path / "log").args()
     assert "--preload" in args
     assert args[args.index("--max-requests") + 1] == str(BIN_START_MAX_REQUESTS)

@@ -261,7 +261,7 @@ def test_the_version_query_replaces_a_connection_the_server_dropped(monkeypatch)
         cursor.execute("SELECT pg_backend_pid()")
         old_pid = cursor.fetchone()[0]
     with psycopg_connection() as other:
-        other.execute("SELECT pg_terminate_backend(%s)", [old_pid])
+        other.execute("SELECT pg_terminate_backend(%s, 5000)", [old_pid])  # waits for the exit
     connection.health_check_done = False  # as at the start of the next request
     assert current_version() == version
     assert checks == [1], "asked whether the connection answers only once the query failed"
@@ -315,7 +315,7 @@ def test_an_event_pages_first_batch_is_the_connections_health_check(client, monk
         old_pid = cursor.fetchone()[0]
     if dropped:
         with psycopg_connection() as other:
-            other.execute("SELECT pg_terminate_backend(%s)", [old_pid])
+            other.execute("SELECT pg_terminate_backend(%s, 5000)", [old_pid])  # waits for the exit
     caches["pages"].clear()
     checks = []
     real_is_usable = connection.is_usable

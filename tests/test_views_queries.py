@@ -103,6 +103,7 @@ def round_trips(client, url, headers, monkeypatch) -> dict:
     found = {"in_pipeline": [], "pipelines": 0, "waits_inside": 0}
     inside = []
     real_pipeline, real_fetch = psycopg.Connection.pipeline, BasePipeline._fetch_gen
+    real_sync = BasePipeline._sync_gen
 
     @contextmanager
     def pipeline(self):
@@ -119,6 +120,11 @@ def round_trips(client, url, headers, monkeypatch) -> dict:
             found["waits_inside"] += 1
         return real_fetch(self, flush=flush)
 
+    def sync(self):  # an explicit sync, a commit or a change of autocommit inside
+        if inside:
+            found["waits_inside"] += 1
+        return real_sync(self)
+
     def record(execute, sql, params, many, context):
         found["in_pipeline"].append(
             connection.connection.info.pipeline_status == pq.PipelineStatus.ON
@@ -129,6 +135,7 @@ def round_trips(client, url, headers, monkeypatch) -> dict:
     caches["pages"].clear()
     monkeypatch.setattr(psycopg.Connection, "pipeline", pipeline)
     monkeypatch.setattr(BasePipeline, "_fetch_gen", fetch)
+    monkeypatch.setattr(BasePipeline, "_sync_gen", sync)
     with connection.execute_wrapper(record):
         response = client.get(url, **headers)
     assert response.status_code == 200
