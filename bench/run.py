@@ -567,6 +567,8 @@ def run_database(vendor: str, opts, workdir: Path) -> dict:
             server_env = dict(env, BENCH_PAGE_CACHE="off" if cold else "on")
             group = [t for t in tests if t[4] == cold]
             with Server(server_env, opts.workers, opts.max_requests, logfile) as server:
+                # What the figures were taken with, the binary's path left out.
+                results["gunicorn_args"] = server.args()[1:]
                 for name, path, headers, cycle, _bust, fragment in group:
                     info = check(server, path, headers, expect_fragment=fragment)
                     for sample in (cycle or [])[:: max(1, len(cycle or []) // 25)]:
