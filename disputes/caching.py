@@ -121,6 +121,7 @@ def _send_with_version(request, send):
         later = send()
     rows = version()
     request._record_version = rows[0][0] if rows else 0
+    request._version_with_data = True
     return later
 
 
@@ -234,11 +235,18 @@ def cached_public_page(view=None, *, reads_version: bool = False):
                 vary = [("Vary", ", ".join([*VARY_HEADERS, "Accept-Encoding"]))]
                 return _not_modified(etag, vary)
 
+        # A version read before the view (here, or by the page cache in front) is never
+        # newer than the data the view reads after it; one the view reads itself is only
+        # known not to be newer when it was read first, with the data (with_version).
+        read_before = getattr(request, "_record_version", None) is not None
         response = view(request, *args, **kwargs)
-        # Read before the view (request_version) or by it, with its data (with_version).
         version = getattr(request, "_record_version", None)
-        if version is None or isinstance(version, Exception):
-            return response  # not read with the page's data: nothing to tag it with
+        if (
+            version is None
+            or isinstance(version, Exception)
+            or not (read_before or getattr(request, "_version_with_data", False))
+        ):
+            return response  # nothing to tag the page with that it is sure to be as new as
         etag = _etag(request, version)
         compressed = None
         if _cacheable(response):
