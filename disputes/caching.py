@@ -240,13 +240,11 @@ def cached_public_page(view=None, *, reads_version: bool = False):
         # known not to be newer when it was read first, with the data (with_version).
         read_before = getattr(request, "_record_version", None) is not None
         response = view(request, *args, **kwargs)
-        version = getattr(request, "_record_version", None)
-        if (
-            version is None
-            or isinstance(version, Exception)
-            or not (read_before or getattr(request, "_version_with_data", False))
-        ):
-            return response  # nothing to tag the page with that it is sure to be as new as
+        if not (read_before or getattr(request, "_version_with_data", False)):
+            return response  # no version the page is sure to be as new as, to tag it with
+        version = request._record_version
+        if isinstance(version, Exception):
+            return response
         etag = _etag(request, version)
         compressed = None
         if _cacheable(response):

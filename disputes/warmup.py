@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import sys
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
@@ -24,11 +25,12 @@ logger = logging.getLogger(__name__)
 
 def warm_up() -> None:
     from django.conf import settings
-    from django.urls import get_resolver, reverse
+    from django.urls import reverse
     from django.utils import translation
 
-    get_resolver().url_patterns  # noqa: B018 - imports every URL module, the admin's too
-    reverse("disputes:home")  # fills the resolver's table of names, for every reverse()
+    # The first reverse() imports every URL module (the admin's too) and fills the
+    # resolver's table of names, for every reverse() after it.
+    reverse("disputes:home")
     translation.activate(settings.LANGUAGE_CODE)
     translation.deactivate()
     compiled = _compile_templates()
@@ -45,8 +47,6 @@ def project_templates() -> list[str]:
     """The names of the project's own templates, as get_template() takes them: those in
     TEMPLATES' DIRS and in the templates folders of the project's own apps (not of the
     installed packages, wherever the environment that holds them lies)."""
-    import sys
-
     from django.apps import apps
     from django.conf import settings
 

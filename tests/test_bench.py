@@ -77,24 +77,26 @@ def test_benchmark_recycles_workers_as_production_does():
     """A worker recycled more often than bin/start recycles it would spend its restart
     inside the figures: the benchmark's default is bin/start's --max-requests."""
     import re
-    from pathlib import Path
 
     from bench.run import BIN_START_MAX_REQUESTS
 
-    start = (Path(__file__).resolve().parent.parent / "bin" / "start").read_text()
-    assert int(re.search(r"--max-requests (\d+)", start).group(1)) == BIN_START_MAX_REQUESTS
+    assert int(re.search(r"--max-requests (\d+)", bin_start()).group(1)) == BIN_START_MAX_REQUESTS
 
 
 def test_benchmark_preloads_the_application_as_production_does(tmp_path):
     """bin/start imports the application once, in gunicorn's master (--preload), so that a
     recycled worker's replacement serves at once: the benchmark's server must too."""
-    from pathlib import Path
-
     from bench.run import BIN_START_MAX_REQUESTS, Server
 
-    start = (Path(__file__).resolve().parent.parent / "bin" / "start").read_text()
+    start = bin_start()
     command = start[start.index("\nexec gunicorn") :]  # the command, not the comments
     assert "\n    --preload \\\n" in command
     args = Server({}, 5, BIN_START_MAX_REQUESTS, tmp_path / "log").args()
     assert "--preload" in args
     assert args[args.index("--max-requests") + 1] == str(BIN_START_MAX_REQUESTS)
+
+
+def bin_start() -> str:
+    from pathlib import Path
+
+    return (Path(__file__).resolve().parent.parent / "bin" / "start").read_text()
