@@ -50,6 +50,7 @@ WRK = shutil.which("wrk") or "/usr/bin/wrk"
 HOST = "127.0.0.1"
 PG_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
 HX = {"HX-Request": "true"}
+HELLO = "/__bench__/hello"
 
 # Issue 5's targets, as ratios of requests/s to hello-world in the same run.
 TARGETS = {
@@ -546,7 +547,6 @@ def run_database(vendor: str, opts, workdir: Path) -> dict:
 
         tests = [
             # name, path, headers, cycled paths, bust, fragment expected
-            ("hello", "/__bench__/hello", None, None, False, None),
             ("static", static_css, None, None, False, None),
             ("event", event, None, None, False, False),
             ("event cold", event, None, all_events, True, False),
@@ -556,10 +556,14 @@ def run_database(vendor: str, opts, workdir: Path) -> dict:
             ("dispute cold", dispute, None, dispute_pages, True, False),
             ("search", query, None, None, False, False),
             ("search cold", query, None, queries, True, False),
-            # hello-world again: a drift between the two says other load shared the machine
-            ("hello (end)", "/__bench__/hello", None, None, False, None),
         ]
-        results = {"database": vendor, "urls": {"event": event, "dispute": dispute}, "tests": {}}
+        hello = ("hello", HELLO, None, None, False, None)
+        results = {
+            "database": vendor,
+            "urls": {"event": event, "dispute": dispute},
+            "tests": {},
+            "hello_runs": [],
+        }
         logfile = workdir / f"gunicorn-{vendor}.log"
         # Warm tests run against production settings; cold ones against a server whose page
         # cache (if any) holds nothing, so every request is rendered.
@@ -578,12 +582,13 @@ def run_database(vendor: str, opts, workdir: Path) -> dict:
                     results["page_weight"] = page_weight(server, event)
                     results["conditional"] = conditional(server, event)
                 # Warm-up: every worker imports, connects and fills its template cache.
-                for _name, path, headers, cycle, bust, _ in group:
+                for _name, path, headers, cycle, bust, _ in [hello, *group]:
                     wrk(
                         server, path, seconds=opts.warmup, threads=opts.threads,
                         connections=opts.connections, headers=headers, paths=cycle, bust=bust,
                     )  # fmt: skip
-                for name, path, headers, cycle, bust, _ in group:
+
+                def measure(name, path, headers, cycle, bust):
                     busy = wait_for_quiet(opts.busy_limit, opts.max_wait)
                     result = wrk(
                         server, path, seconds=seconds, threads=opts.threads,
@@ -592,26 +597,43 @@ def run_database(vendor: str, opts, workdir: Path) -> dict:
                     )  # fmt: skip
                     result["loadavg_before"] = loadavg()
                     result["busy_before"] = busy
-                    results["tests"][name].update(result)
                     log(
                         f"  {name:<14} {result['rps']:8.0f} req/s  p50 {result['p50_ms']:6.1f} ms"
                         f"  p99 {result['p99_ms']:6.1f} ms  non-2xx {result['non_2xx']}"
                         f"  cpu {result['cpu_ms_per_request']:6.2f} ms"
                     )
+                    return result
+
+                # Each test is flanked by hello-world runs on the same server, and set against
+                # their mean: the machine's speed drifts from one minute to the next, and a
+                # baseline taken minutes apart (or on another server) would carry that drift
+                # into the ratio.
+                before = measure(*hello[:5])
+                results["hello_runs"].append(before)
+                for name, path, headers, cycle, bust, _ in group:
+                    result = measure(name, path, headers, cycle, bust)
+                    after = measure(*hello[:5])
+                    results["hello_runs"].append(after)
+                    result["baseline_rps"] = (before["rps"] + after["rps"]) / 2
+                    result["baseline_cpu_ms"] = (
+                        before["cpu_ms_per_request"] + after["cpu_ms_per_request"]
+                    ) / 2
+                    results["tests"][name].update(result)
+                    before = after
         results["tests"] = {t[0]: results["tests"][t[0]] for t in tests}
         results["gunicorn_log_tail"] = logfile.read_text(errors="replace")[-3000:]
-        # The baseline is the mean of the two hello-world runs, one at each end of the run.
-        hello = (results["tests"]["hello"]["rps"] + results["tests"]["hello (end)"]["rps"]) / 2
-        results["hello_rps"] = hello
-        hello_cpu = (
-            results["tests"]["hello"]["cpu_ms_per_request"]
-            + results["tests"]["hello (end)"]["cpu_ms_per_request"]
-        ) / 2
-        results["hello_cpu_ms"] = hello_cpu
+        runs = results["hello_runs"]
+        results["hello_rps"] = sum(r["rps"] for r in runs) / len(runs)
+        results["hello_rps_range"] = (min(r["rps"] for r in runs), max(r["rps"] for r in runs))
+        results["hello_p99_range"] = (
+            min(r["p99_ms"] for r in runs),
+            max(r["p99_ms"] for r in runs),
+        )
+        results["hello_cpu_ms"] = sum(r["cpu_ms_per_request"] for r in runs) / len(runs)
         for result in results["tests"].values():
-            result["ratio"] = result["rps"] / hello if hello else 0.0
+            result["ratio"] = result["rps"] / result["baseline_rps"]
             cpu = result["cpu_ms_per_request"]
-            result["cpu_ratio"] = hello_cpu / cpu if cpu else 0.0
+            result["cpu_ratio"] = result["baseline_cpu_ms"] / cpu if cpu else 0.0
         return results
 
 
@@ -719,14 +741,17 @@ def print_table(results: list[dict]) -> None:
         if "error" in res:
             log(f"\n{res['database']}: no figures ({res['error']})")
             continue
+        low, high = res["hello_rps_range"]
+        p99_low, p99_high = res["hello_p99_range"]
         log(
-            f"\n{res['database']}: ratio = requests/s / hello-world's mean requests/s in this "
-            f"run ({res['hello_rps']:.0f})"
+            f"\n{res['database']}: ratio = requests/s / the mean requests/s of the hello-world "
+            f"runs just before and just after the test, on the same server ({len(res['hello_runs'])}"
+            f" runs: {low:.0f}-{high:.0f} req/s, p99 {p99_low:.1f}-{p99_high:.1f} ms)"
         )
         log(
             f"{'test':<14} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8} "
-            f"{'sock err':>8} {'ratio':>6} {'target':>7}  {'cpu ms':>7} {'cpu ratio':>9} "
-            f"{'bytes':>7} {'busy':>5}"
+            f"{'sock err':>8} {'hello':>6} {'ratio':>6} {'target':>7}  {'cpu ms':>7} "
+            f"{'cpu ratio':>9} {'bytes':>7} {'busy':>5}"
         )
         for name, r in res["tests"].items():
             target = TARGETS.get(name)
@@ -739,14 +764,15 @@ def print_table(results: list[dict]) -> None:
                 verdict += " non-2xx!"
             log(
                 f"{name:<14} {r['rps']:8.0f} {r['p50_ms']:8.1f} {r['p99_ms']:8.1f} "
-                f"{r['non_2xx']:8d} {r['socket_errors']:8d} {r['ratio']:6.2f} "
-                f"{'>=' + str(target) if target else '':>7}  {r['cpu_ms_per_request']:7.2f} "
-                f"{r['cpu_ratio']:9.3f} {r['response_bytes']:7d} "
+                f"{r['non_2xx']:8d} {r['socket_errors']:8d} {r['baseline_rps']:6.0f} "
+                f"{r['ratio']:6.2f} {'>=' + str(target) if target else '':>7}  "
+                f"{r['cpu_ms_per_request']:7.2f} {r['cpu_ratio']:9.3f} {r['response_bytes']:7d} "
                 f"{r['busy_before']:5.0%}  {verdict}"
             )
         log(
+            "hello: the baseline's requests/s (the mean of the two runs around the test).\n"
             "cpu ms: CPU time of gunicorn (and PostgreSQL's backends) per request, which other "
-            "work on the machine does not inflate; cpu ratio = hello-world's cpu ms / the "
+            "work on the machine does not inflate; cpu ratio = the baseline's cpu ms / the "
             "test's.\nbusy: CPU used by other work just before the test; req/s taken on a busy "
             "machine understate the server"
         )
