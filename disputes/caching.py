@@ -8,8 +8,10 @@ page misses the cache and is rendered afresh, on every worker and every host, an
 that revalidate get the new page instead of a 304.
 
 Each request for a cached page costs one indexed single-row query (the version) plus a local
-cache lookup, made in front of the rest of the middleware (PageCacheMiddleware); a browser
-that already has the page gets a 304 without any rendering. A page is stored with its gzip
+cache lookup, made in front of Django's request handling (PageCacheApplication, the WSGI
+application gunicorn runs) and again in front of the rest of the middleware
+(PageCacheMiddleware) for whatever reaches Django another way; a browser that already has
+the page gets a 304 without any rendering. A page is stored with its gzip
 encoding, made once when it is rendered, so that a cached page is not compressed again on
 every request (GZipMiddleware leaves a response that is already encoded alone).
 """
@@ -19,18 +21,27 @@ from __future__ import annotations
 import hashlib
 import secrets
 from functools import wraps
+from http import HTTPStatus
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.cache import caches
 from django.core.exceptions import SuspiciousOperation
-from django.db import DatabaseError, InterfaceError, OperationalError, connection
+from django.core.handlers.wsgi import WSGIRequest
+from django.db import (
+    DatabaseError,
+    InterfaceError,
+    OperationalError,
+    close_old_connections,
+    connection,
+)
 from django.http import HttpResponse, HttpResponseNotModified
 from django.middleware.gzip import GZipMiddleware, re_accepts_gzip
 from django.utils.cache import patch_vary_headers
 from django.utils.text import compress_string
 
 from . import rawsql
+from .health import HEALTH_PATH
 from .rawsql import Select
 
 CACHE_ALIAS = "pages"
@@ -38,10 +49,16 @@ VERSION_SQL = "SELECT version FROM disputes_recordversion WHERE id = 1"
 BUMP_SQL = "UPDATE disputes_recordversion SET version = %s WHERE id = 1"
 # Request headers the public views vary on (see views.VARY and the step heading level).
 VARY_HEADERS = ("HX-Request", "HX-History-Restore-Request", "X-Step-Heading-Level")
+# The same, as the WSGI environ names them (request.headers builds a mapping of every header).
+VARY_META = tuple("HTTP_" + name.upper().replace("-", "_") for name in VARY_HEADERS)
 # The only query parameters the public views read. Others (tracking tags, cache-busters)
 # change nothing on the page, so they must not give it a new cache entry either: that would
 # let any visitor fill the cache with copies and push out the pages readers want.
 QUERY_PARAMS = ("page", "q")
+# What PageCacheApplication found, left in the WSGI environ for the rest of the request: the
+# cache key with the stored entry (or None), and the record's version once it was read.
+LOOKUP_ENVIRON_KEY = "disputes.page_cache.lookup"
+VERSION_ENVIRON_KEY = "disputes.page_cache.version"
 
 
 def current_version() -> int:
@@ -185,7 +202,7 @@ def page_digest(request) -> str:
                 request.get_host(),
                 request.path,
                 *(f"{name}={request.GET.get(name, '')}" for name in QUERY_PARAMS),
-                *(request.headers.get(name, "") for name in VARY_HEADERS),
+                *(request.META.get(name, "") for name in VARY_META),
             ]
         )
         digest = hashlib.blake2b(
@@ -229,9 +246,9 @@ def cached_public_page(view=None, *, reads_version: bool = False):
     def wrapper(request, *args, **kwargs):
         if request.method not in ("GET", "HEAD"):
             return view(request, *args, **kwargs)
-        if not reads_version or "If-None-Match" in request.headers:
+        if not reads_version or "HTTP_IF_NONE_MATCH" in request.META:
             etag = _etag(request, request_version(request))
-            if etag in _etags(request.headers.get("If-None-Match", "")):
+            if etag in _etags(request.META.get("HTTP_IF_NONE_MATCH", "")):
                 vary = [("Vary", ", ".join([*VARY_HEADERS, "Accept-Encoding"]))]
                 return _not_modified(etag, vary)
 
@@ -284,21 +301,25 @@ class PageCacheMiddleware:
 
     def __init__(self, get_response):
         self.get_response = get_response
-        # Static files never come from a view; whitenoise answers them behind this.
-        static = urlsplit(str(settings.STATIC_URL or "")).path
-        self.skip = static.rstrip("/") + "/" if static.strip("/") else None
+        self.skip = _static_prefix()
 
     def __call__(self, request):
         if request.method not in ("GET", "HEAD") or (
             self.skip is not None and request.path.startswith(self.skip)
         ):
             return self.get_response(request)
-        try:
-            key = f"page:{page_digest(request)}"
-        except SuspiciousOperation:  # a bad host, too many query fields: a 400 behind this
-            return self.get_response(request)
-        cache = caches[CACHE_ALIAS]
-        stored = cache.get(key)
+        looked = request.META.get(LOOKUP_ENVIRON_KEY)
+        if looked is not None:  # PageCacheApplication has looked already
+            key, stored = looked
+        else:
+            try:
+                key = page_key(request)
+            except SuspiciousOperation:  # a bad host, too many query fields: a 400 behind this
+                return self.get_response(request)
+            stored = caches[CACHE_ALIAS].get(key)
+        version = request.META.get(VERSION_ENVIRON_KEY)
+        if version is not None:  # read in front of Django, before anything else of the request
+            request._record_version = version
         if stored is not None:
             try:
                 version = request_version(request)
@@ -316,8 +337,77 @@ class PageCacheMiddleware:
                 for name, value in response.items()
                 if name.lower() not in PER_REQUEST_HEADERS
             ]
-            cache.set(key, (version, etag, response.status_code, headers, content, compressed))
+            caches[CACHE_ALIAS].set(
+                key, (version, etag, response.status_code, headers, content, compressed)
+            )
         return response
+
+
+class PageCacheApplication:
+    """The page cache in front of Django itself: the WSGI application that gunicorn runs
+    (disputes/wsgi.py) wraps Django's in this.
+
+    A request for a stored page whose version is still the record's is answered here, from
+    the WSGI environ, without Django's request handling: no request signals, no middleware,
+    no response object. That handling was half of what a cached page cost, and the cached
+    page is what a widely shared permalink is served from. What it does not skip: the
+    cache key is worked out from a WSGIRequest by the same page_key() that stores the page
+    (so a host Django would refuse, or too many query fields, finds nothing here and goes
+    on to Django's 400), and old or broken database connections are closed first, as
+    Django does at the start of every request, since the version query needs one.
+
+    Everything else goes on to Django, with what was found left in the environ for
+    PageCacheMiddleware, so that nothing is looked up or read twice.
+    """
+
+    def __init__(self, application):
+        self.application = application
+        self.skip = _static_prefix()
+
+    def __call__(self, environ, start_response):
+        found = self._cached(environ)
+        if found is None:
+            return self.application(environ, start_response)
+        status, headers, body = found
+        start_response(f"{status} {HTTPStatus(status).phrase}", headers)
+        return [body]
+
+    def _cached(self, environ):
+        """(status, headers, body) of the stored page for this request, or None."""
+        if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
+            return None
+        path = environ.get("PATH_INFO", "")
+        if path == HEALTH_PATH or (self.skip is not None and path.startswith(self.skip)):
+            return None
+        try:
+            request = WSGIRequest(environ)
+            key = page_key(request)
+        except Exception:  # noqa: BLE001 - Django answers the request as it would without this
+            return None
+        stored = caches[CACHE_ALIAS].get(key)
+        environ[LOOKUP_ENVIRON_KEY] = (key, stored)
+        if stored is None:
+            return None
+        close_old_connections()
+        try:
+            version = request_version(request)
+        except (DatabaseError, InterfaceError):
+            return None  # Django tries again, and answers with the 503 page
+        environ[VERSION_ENVIRON_KEY] = version
+        if stored[0] != version:
+            return None
+        return _reply(request, stored)
+
+
+def _static_prefix() -> str | None:
+    """The static files' URL path: never a view's, so never looked up in the page cache
+    (whitenoise answers them behind it)."""
+    static = urlsplit(str(settings.STATIC_URL or "")).path
+    return static.rstrip("/") + "/" if static.strip("/") else None
+
+
+def page_key(request) -> str:
+    return f"page:{page_digest(request)}"
 
 
 def _same_for_everyone(request, response) -> bool:
@@ -333,36 +423,56 @@ def _same_for_everyone(request, response) -> bool:
     )
 
 
-def _serve(request, stored) -> HttpResponse:
+def _reply(request, stored) -> tuple[int, list[tuple[str, str]], bytes]:
+    """(status, headers, body) of a stored page, as sent to this request: a 304 when the
+    request holds it already, else the encoding the request takes."""
     _, etag, status, headers, content, compressed = stored
-    if etag in _etags(request.headers.get("If-None-Match", "")):
-        return _not_modified(etag, headers)
-    response = HttpResponse(content, status=status)
+    if etag in _etags(request.META.get("HTTP_IF_NONE_MATCH", "")):
+        return 304, _not_modified_headers(etag, headers), b""
+    body, extra = _representation(request, status, etag, content, compressed)
+    return status, [*headers, *extra, ("Content-Length", str(len(body)))], body
+
+
+def _serve(request, stored) -> HttpResponse:
+    status, headers, body = _reply(request, stored)
+    response = HttpResponseNotModified() if status == 304 else HttpResponse(body, status=status)
     for name, value in headers:
         response[name] = value
-    _encode(request, response, etag, compressed)
-    response["Content-Length"] = str(len(response.content))
     return response
 
 
-def _encode(request, response, etag: str, compressed: bytes | None) -> None:
-    """The page's gzip encoding when the client takes it, and the ETag of what is sent: a
-    strong ETag for the page as rendered, a weak one for its gzip encoding (RFC 9110 8.8.1),
-    as GZipMiddleware would make it. Both match If-None-Match."""
+def _representation(request, status: int, etag: str, content: bytes, compressed: bytes | None):
+    """(body, headers) of what is sent: the page's gzip encoding when the client takes it,
+    and the ETag of what is sent: a strong ETag for the page as rendered, a weak one for its
+    gzip encoding (RFC 9110 8.8.1), as GZipMiddleware would make it. Both match
+    If-None-Match."""
     gzipped = compressed is not None and _accepts_gzip(request)
-    if gzipped:
-        response.content = compressed
-        response["Content-Encoding"] = "gzip"
-    if response.status_code == 200:
-        response["ETag"] = f"W/{etag}" if gzipped else etag
+    headers = [("Content-Encoding", "gzip")] if gzipped else []
+    if status == 200:
+        headers.append(("ETag", f"W/{etag}" if gzipped else etag))
+    return (compressed if gzipped else content), headers
+
+
+def _encode(request, response, etag: str, compressed: bytes | None) -> None:
+    """_representation() applied to a freshly rendered response."""
+    body, headers = _representation(
+        request, response.status_code, etag, response.content, compressed
+    )
+    if body is compressed:
+        response.content = body
+    for name, value in headers:
+        response[name] = value
+
+
+def _not_modified_headers(etag: str, headers) -> list[tuple[str, str]]:
+    kept = [(name, value) for name, value in headers if name.lower() not in NOT_MODIFIED_DROPS]
+    return [*kept, ("ETag", etag)]
 
 
 def _not_modified(etag: str, headers) -> HttpResponseNotModified:
     response = HttpResponseNotModified()
-    for name, value in headers:
-        if name.lower() not in NOT_MODIFIED_DROPS:
-            response[name] = value
-    response["ETag"] = etag
+    for name, value in _not_modified_headers(etag, headers):
+        response[name] = value
     return response
 
 

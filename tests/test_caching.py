@@ -401,3 +401,171 @@ def test_too_many_query_fields_is_a_400_not_a_500(client, event):
     query = "&".join(f"f{i}=1" for i in range(1200))
     response = client.get(f"{event.get_absolute_url()}?{query}")
     assert response.status_code == 400
+
+
+# --- the page cache in front of Django (PageCacheApplication, what gunicorn runs) ---------
+
+
+class Front:
+    """disputes.wsgi's application, PageCacheApplication around Django's handler, with a
+    record of the requests that went on to Django."""
+
+    def __init__(self):
+        from django.core.handlers.wsgi import WSGIHandler
+
+        self.django = WSGIHandler()
+        self.passed = []
+        self.app = caching.PageCacheApplication(self.inner)
+
+    def inner(self, environ, start_response):
+        self.passed.append(environ["PATH_INFO"])
+        return self.django(environ, start_response)
+
+    def get(self, rf, path, **headers):
+        """(status code, headers, body) of a GET through the front, as a WSGI server sees it."""
+        environ = rf.get(path, **headers).environ
+        started = {}
+
+        def start_response(status, response_headers, exc_info=None):
+            started.update(status=status, headers=response_headers)
+
+        result = self.app(environ, start_response)
+        try:
+            body = b"".join(result)
+        finally:
+            if hasattr(result, "close"):
+                result.close()
+        return int(started["status"].split()[0]), dict(started["headers"]), body
+
+
+def test_disputes_wsgi_serves_through_the_front():
+    from disputes.wsgi import application
+
+    assert isinstance(application, caching.PageCacheApplication)
+
+
+def test_a_stored_page_is_answered_in_front_of_django_with_one_query(rf, event):
+    front = Front()
+    url = event.get_absolute_url()
+    status, headers, body = front.get(rf, url)
+    assert status == 200 and front.passed == [url]
+    with CaptureQueriesContext(connection) as queries:
+        again = front.get(rf, url)
+    assert front.passed == [url], "the second request did not reach Django"
+    assert [q["sql"] for q in queries.captured_queries] == [caching.VERSION_SQL]
+    assert again == (200, headers, body)
+    for header in ("Content-Security-Policy", "X-Frame-Options", "Vary", "ETag"):
+        assert again[1][header] == headers[header], header
+    assert int(again[1]["Content-Length"]) == len(body)
+
+
+def test_in_front_of_django_the_page_goes_out_gzipped_or_as_a_304(rf, event):
+    front = Front()
+    url = event.get_absolute_url()
+    _, plain_headers, plain = front.get(rf, url)
+    status, headers, body = front.get(rf, url, HTTP_ACCEPT_ENCODING="gzip, br")
+    assert status == 200 and headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(body) == plain
+    assert headers["ETag"] == "W/" + plain_headers["ETag"]
+    assert int(headers["Content-Length"]) == len(body)
+    for etag in (headers["ETag"], plain_headers["ETag"]):
+        status, not_modified, body = front.get(rf, url, HTTP_IF_NONE_MATCH=etag)
+        assert (status, body) == (304, b"")
+        assert not_modified["ETag"] == plain_headers["ETag"]
+        assert "Content-Type" not in not_modified and "Content-Length" not in not_modified
+    assert front.passed == [url]
+
+
+def test_in_front_of_django_an_edit_is_seen_on_the_next_request(rf, event):
+    front = Front()
+    url = event.get_absolute_url()
+    front.get(rf, url)
+    event.summary = "A corrected summary."
+    event.save()
+    status, _, body = front.get(rf, url)
+    assert status == 200 and b"A corrected summary." in body
+    assert front.passed == [url, url]
+
+
+def test_in_front_of_django_pages_and_fragments_and_query_values_are_kept_apart(rf, event):
+    front = Front()
+    url = event.get_absolute_url()
+    page = front.get(rf, url)[2]
+    fragment = front.get(rf, url, HTTP_HX_REQUEST="true")[2]
+    assert b"<html" in page and b"<html" not in fragment
+    assert front.get(rf, url)[2] == page
+    assert front.get(rf, url, HTTP_HX_REQUEST="true")[2] == fragment
+    assert front.get(rf, url + "?utm_source=chat")[2] == page  # a parameter no view reads
+    assert len(front.passed) == 2
+    search = "/search/?q=pilots"
+    front.get(rf, search)
+    other = front.get(rf, "/search/?q=Khukumov")[2]
+    assert b"Khukumov" in other and front.passed[-2:] == ["/search/", "/search/"]
+
+
+def test_a_host_django_refuses_goes_on_to_django_for_its_400(rf, event):
+    front = Front()
+    url = event.get_absolute_url()
+    front.get(rf, url)
+    status, _, _ = front.get(rf, url, HTTP_HOST="evil.example")
+    assert status == 400
+    assert front.passed == [url, url]
+
+
+def test_what_the_front_looked_up_is_not_looked_up_again_behind_it(rf, event, monkeypatch):
+    """A request the front cannot answer goes on to Django with what the front found: the
+    page cache behind it neither looks the page up again nor reads the version again."""
+    front = Front()
+    url = event.get_absolute_url()
+    front.get(rf, url)
+    event.save()  # a new version: the stored page is stale
+    from django.core.cache import caches
+
+    cache = caches[caching.CACHE_ALIAS]
+    lookups = []
+    real_get = type(cache).get
+    monkeypatch.setattr(type(cache), "get", lambda *a, **k: lookups.append(1) or real_get(*a, **k))
+    with CaptureQueriesContext(connection) as queries:
+        status, _, _ = front.get(rf, url)
+    assert status == 200 and front.passed == [url, url]
+    assert lookups == [1]
+    sql = [q["sql"] for q in queries.captured_queries]
+    assert sum(caching.VERSION_SQL in s for s in sql) == 1, sql
+
+
+def test_static_files_and_the_health_check_are_never_looked_up_in_front(rf, db, monkeypatch):
+    from django.core.cache import caches
+
+    cache = caches[caching.CACHE_ALIAS]
+    lookups = []
+    real_get = type(cache).get
+    monkeypatch.setattr(type(cache), "get", lambda *a, **k: lookups.append(1) or real_get(*a, **k))
+    front = Front()
+    assert front.get(rf, "/healthz")[0] == 200
+    front.get(rf, "/static/css/site.css")
+    assert lookups == []
+    assert front.passed == ["/healthz", "/static/css/site.css"]
+
+
+def test_a_database_outage_in_front_goes_on_to_the_503_page(rf, event, monkeypatch):
+    from django.db import OperationalError
+
+    front = Front()
+    url = event.get_absolute_url()
+    front.get(rf, url)
+
+    def down():
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(caching, "_read_version", down)
+    status, _, body = front.get(rf, url)
+    assert status == 503 and front.passed == [url, url]
+
+
+def test_a_renamed_steps_redirect_is_answered_in_front(rf, event):
+    front = Front()
+    old = event.get_absolute_url().replace(event.slug, "an-old-title")
+    status, headers, _ = front.get(rf, old)
+    assert status == 301 and headers["Location"] == event.get_absolute_url()
+    assert front.get(rf, old)[:2] == (301, headers)
+    assert front.passed == [old]
