@@ -188,9 +188,13 @@ def test_an_error_in_a_pipeline_is_djangos_database_error(db):
 
 @pytest.mark.postgresql
 @pytest.mark.django_db(transaction=True)
-def test_a_pipeline_entered_before_the_health_check_runs_the_check_outside_it(monkeypatch):
-    """Django's health check, when still due, is asked before pipeline mode begins: inside
-    it, its query would be queued with the rest and could not tell a dead connection."""
+@pytest.mark.parametrize("prepared", [True, False], ids=["batch", "pipeline mode"])
+def test_a_pipeline_entered_before_the_health_check_runs_the_check_outside_it(
+    monkeypatch, prepared
+):
+    """Django's health check, when still due, is asked before the statements are sent: in
+    pipeline mode, its query would be queued with the rest and could not tell a dead
+    connection; in a batch, it would fail with the batch."""
     from psycopg import pq
 
     from disputes import rawsql
@@ -198,6 +202,8 @@ def test_a_pipeline_entered_before_the_health_check_runs_the_check_outside_it(mo
     from disputes.rawsql import Part, Select
 
     connection.ensure_connection()
+    if not prepared:
+        monkeypatch.setattr(connection.connection, "prepare_threshold", None)
     asked = []
     real_is_usable = connection.is_usable
 
@@ -219,3 +225,98 @@ def test_a_search_is_one_query_per_kind(client, disputes):
     full-text first and, when that finds nothing, words within words)."""
     found = reverse("disputes:search") + "?q=Bordurian"
     assert count_queries(client, found, {}) == 1 + 5
+
+
+# --- outside a transaction: one message of prepared statements (rawsql._Batch) -------------
+
+
+def sent_messages(queries) -> list[list[str]]:
+    """Each captured query as the statements it holds (a batch holds several)."""
+    return [[part.strip() for part in q["sql"].split(";")] for q in queries.captured_queries]
+
+
+@pytest.fixture
+def article_outside_a_transaction(transactional_db):
+    from django.core.management import call_command
+
+    call_command("loaddata", "russia_tajikistan", verbosity=0)
+    caches["pages"].clear()
+    return Event.objects.in_time_order()[3]
+
+
+def render(client, url):
+    caches["pages"].clear()
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    return response.content, sent_messages(queries)
+
+
+@pytest.mark.postgresql
+def test_outside_a_transaction_an_event_page_is_one_message_of_prepared_statements(
+    client, article_outside_a_transaction, monkeypatch
+):
+    """A public page runs in autocommit: its five reads go to PostgreSQL as one message,
+    each statement prepared once per connection and executed by name after that. The page
+    is the same as when the reads go through psycopg's pipeline mode."""
+    url = article_outside_a_transaction.get_absolute_url()
+    connection.close()  # a new connection holds no prepared statement
+    page, (first,) = render(client, url)
+    assert [part.split()[0] for part in first] == ["PREPARE"] * 5 + ["EXECUTE"] * 5
+    again, (second,) = render(client, url)
+    assert again == page
+    assert [part.split()[0] for part in second] == ["EXECUTE"] * 5
+    other = Event.objects.in_time_order()[5].get_absolute_url()
+    _, (third,) = render(client, other)
+    assert [part.split()[0] for part in third] == ["EXECUTE"] * 5 and third != second
+    monkeypatch.setattr(connection.connection, "prepare_threshold", None)
+    piped, messages = render(client, url)
+    assert piped == page and len(messages) == 5
+
+
+@pytest.mark.postgresql
+@pytest.mark.parametrize(
+    "lost",
+    ["DEALLOCATE ALL", "DISCARD ALL", "forgotten"],
+    ids=["deallocated", "discarded", "already prepared"],
+)
+def test_a_batch_recovers_when_the_session_does_not_hold_what_it_thought(
+    client, article_outside_a_transaction, lost
+):
+    """Something else may deallocate the prepared statements (psycopg after a rollback, a
+    pooler between clients), or the batch may not know what the session holds: it fails,
+    reads what the session holds, and is sent once more."""
+    url = article_outside_a_transaction.get_absolute_url()
+    page, _ = render(client, url)
+    if lost == "forgotten":
+        connection.connection._rawsql_prepared = set()
+    else:
+        connection.connection.execute(lost)
+    again, messages = render(client, url)
+    assert again == page
+    assert len(messages) == 3, "the failed batch, the statements held, the batch again"
+    assert "pg_prepared_statements" in messages[1][0]
+    _, (after,) = render(client, url)
+    assert [part.split()[0] for part in after] == ["EXECUTE"] * 5
+
+
+@pytest.mark.postgresql
+def test_a_failing_statement_in_a_batch_is_djangos_error_and_the_next_batch_works(
+    client, article_outside_a_transaction
+):
+    from django.db import ProgrammingError
+
+    from disputes import rawsql
+    from disputes.rawsql import Part, Select
+
+    url = article_outside_a_transaction.get_absolute_url()
+    page, _ = render(client, url)
+    good = Select([Part(Event, "e")], lambda columns: f"SELECT {columns} FROM disputes_event e")
+    broken = Select([Part(Event, "e")], lambda columns: f"SELECT {columns} FROM no_such_table e")
+    with pytest.raises(ProgrammingError, match="no_such_table"), rawsql.pipeline():
+        good.send([])
+        broken.send([])
+    assert render(client, url)[0] == page
+    with rawsql.pipeline():
+        fine = good.send([])
+    assert len(fine()) == Event.objects.count()
