@@ -139,6 +139,24 @@ class Database:
 # --- the server ----------------------------------------------------------------------------
 
 
+def cpu_times() -> list[int]:
+    """The machine's CPU time so far, by kind (/proc/stat: user, nice, system, idle, iowait,
+    irq, softirq, steal, ...), in ticks."""
+    try:
+        return [int(x) for x in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    except (OSError, ValueError):
+        return []
+
+
+def stolen(before: list[int], after: list[int]) -> float:
+    """The fraction of the machine's time between two cpu_times() that the hypervisor gave
+    to other guests (steal): on a shared host, the reason a run is slower than the last."""
+    if len(before) < 8 or len(after) < 8:
+        return -1.0
+    total = sum(after[:8]) - sum(before[:8])
+    return (after[7] - before[7]) / total if total > 0 else 0.0
+
+
 def cpu_busy(sample: float = 0.5) -> float:
     """The fraction of the machine's CPU time spent busy over a short sample, taken while the
     benchmark's own server is idle: what other work on the machine is using."""
@@ -358,6 +376,7 @@ def wrk(
     server, path, *, seconds, threads, connections, headers=None, paths=None, bust=False, db=None
 ):
     meter = CpuMeter(server.proc.pid, db).start()
+    times = cpu_times()
     env = dict(os.environ, BENCH_BUST="1" if bust else "0", BENCH_PATHS="")
     tmp = None
     if paths:
@@ -385,6 +404,7 @@ def wrk(
             os.unlink(tmp.name)
         drained = server.drain()
         cpu = meter.stop()
+        steal = stolen(times, cpu_times())
     line = next(line for line in out.splitlines() if line.startswith("BENCH_JSON "))
     data = json.loads(line.removeprefix("BENCH_JSON "))
     seconds_run = data["duration_us"] / 1e6
@@ -405,6 +425,7 @@ def wrk(
         # it during the drain, inside the CPU measured.
         "cpu_ms_per_request": 1000 * cpu / (data["requests"] + connections),
         "cpu_seconds": cpu,
+        "steal": steal,
         "database_cpu_seconds": meter.database_seconds,
         "raw": data,
     }
@@ -600,7 +621,7 @@ def run_database(vendor: str, opts, workdir: Path) -> dict:
                     log(
                         f"  {name:<14} {result['rps']:8.0f} req/s  p50 {result['p50_ms']:6.1f} ms"
                         f"  p99 {result['p99_ms']:6.1f} ms  non-2xx {result['non_2xx']}"
-                        f"  cpu {result['cpu_ms_per_request']:6.2f} ms"
+                        f"  cpu {result['cpu_ms_per_request']:6.2f} ms  steal {result['steal']:.0%}"
                     )
                     return result
 
@@ -751,7 +772,7 @@ def print_table(results: list[dict]) -> None:
         log(
             f"{'test':<14} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8} "
             f"{'sock err':>8} {'hello':>6} {'ratio':>6} {'target':>7}  {'cpu ms':>7} "
-            f"{'cpu ratio':>9} {'bytes':>7} {'busy':>5}"
+            f"{'cpu ratio':>9} {'bytes':>7} {'busy':>5} {'steal':>5}"
         )
         for name, r in res["tests"].items():
             target = TARGETS.get(name)
@@ -767,14 +788,15 @@ def print_table(results: list[dict]) -> None:
                 f"{r['non_2xx']:8d} {r['socket_errors']:8d} {r['baseline_rps']:6.0f} "
                 f"{r['ratio']:6.2f} {'>=' + str(target) if target else '':>7}  "
                 f"{r['cpu_ms_per_request']:7.2f} {r['cpu_ratio']:9.3f} {r['response_bytes']:7d} "
-                f"{r['busy_before']:5.0%}  {verdict}"
+                f"{r['busy_before']:5.0%} {r['steal']:5.0%}  {verdict}"
             )
         log(
             "hello: the baseline's requests/s (the mean of the two runs around the test).\n"
             "cpu ms: CPU time of gunicorn (and PostgreSQL's backends) per request, which other "
             "work on the machine does not inflate; cpu ratio = the baseline's cpu ms / the "
             "test's.\nbusy: CPU used by other work just before the test; req/s taken on a busy "
-            "machine understate the server"
+            "machine understate the server.\nsteal: the share of the machine's time the "
+            "hypervisor gave to other guests during the test"
         )
         cond = res["conditional"]
         log(
