@@ -73,11 +73,17 @@ _DATED = f"{_ME['date_key']} IS NOT NULL"
 _UNDATED = f"{_ME['date_key']} IS NULL"
 
 
-def _time_branches() -> list[tuple[str, int, str, str]]:
+def _time_branches() -> list[tuple[str, int, str, str, str | None]]:
     """The keyset look-ups of the previous and next steps, with the fallback between dated
-    and undated steps: (which, preference, condition, order) per branch, each branch reading
-    one index entry. A dated event's bounds compare NULL for an undated one, and the rest
-    are gated on whether the event is dated, so only the event's own branches find rows."""
+    and undated steps: (which, preference, condition, order, gate) per branch, each branch
+    reading one index entry. A dated event's bounds compare NULL for an undated one, and the
+    rest only run for the event whose own kind their gate names (dated or undated).
+
+    A gate is the branch's LIMIT (1 when it holds, else 0), not a condition beside the
+    others: SQLite tests a condition on the event's own date against every row it reads,
+    and the fallback to the last dated step of an undated event read every dated step of
+    the dispute before finding none qualified (10 ms at 100,000 steps). A LIMIT of 0 reads
+    nothing, on both databases."""
     dispute = f"e.dispute_id = {_ME['dispute_id']}"
     key = f"({_ME['date_key']}, {_ME['sequence']}, {_ME['id']})"
     undated_key = f"({_ME['sequence']}, {_ME['id']})"
@@ -87,23 +93,25 @@ def _time_branches() -> list[tuple[str, int, str, str]]:
     descending = "e.date_key DESC, e.sequence DESC, e.id DESC"
     return [
         # A dated event: the next dated step, or else the first undated; the previous dated.
-        ("next", 0, f"{dispute} AND {own} > {key}", ascending),
-        ("next", 1, f"{dispute} AND e.date_key IS NULL AND {_DATED}", "e.sequence, e.id"),
-        ("prev", 0, f"{dispute} AND {own} < {key}", descending),
+        ("next", 0, f"{dispute} AND {own} > {key}", ascending, None),
+        ("next", 1, f"{dispute} AND e.date_key IS NULL", "e.sequence, e.id", _DATED),
+        ("prev", 0, f"{dispute} AND {own} < {key}", descending, None),
         # An undated event: the next and previous undated steps, or else the last dated.
         (
             "next",
             0,
-            f"{dispute} AND e.date_key IS NULL AND {_UNDATED} AND {undated_own} > {undated_key}",
+            f"{dispute} AND e.date_key IS NULL AND {undated_own} > {undated_key}",
             "e.sequence, e.id",
+            _UNDATED,
         ),
         (
             "prev",
             0,
-            f"{dispute} AND e.date_key IS NULL AND {_UNDATED} AND {undated_own} < {undated_key}",
+            f"{dispute} AND e.date_key IS NULL AND {undated_own} < {undated_key}",
             "e.sequence DESC, e.id DESC",
+            _UNDATED,
         ),
-        ("prev", 1, f"{dispute} AND e.date_key IS NOT NULL AND {_UNDATED}", descending),
+        ("prev", 1, f"{dispute} AND e.date_key IS NOT NULL", descending, _UNDATED),
     ]
 
 
@@ -159,10 +167,12 @@ def _around_select(time: bool, walks: tuple[str, ...]) -> Select:
                 0,
                 f"me AS (SELECT dispute_id, date_key, sequence, id FROM {ev} WHERE id = %s)",
             )
-            for which, preference, where, order in _time_branches():
+            for which, preference, where, order, gate in _time_branches():
+                limit = f"(CASE WHEN {gate} THEN 1 ELSE 0 END)" if gate else "1"
                 branches.append(
                     f"SELECT {columns}, '{which}' AS step_which, {preference} AS step_rank,"
-                    f" NULL AS actor_name FROM {ev} e WHERE {where} ORDER BY {order} LIMIT 1"
+                    f" NULL AS actor_name FROM {ev} e WHERE {where} ORDER BY {order}"
+                    f" LIMIT {limit}"
                 )
         head = f"WITH RECURSIVE {', '.join(ctes)} " if ctes else ""
         return head + " UNION ALL ".join(
