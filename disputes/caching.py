@@ -304,22 +304,20 @@ class PageCacheMiddleware:
         self.skip = _static_prefix()
 
     def __call__(self, request):
-        if request.method not in ("GET", "HEAD") or (
-            self.skip is not None and request.path.startswith(self.skip)
-        ):
-            return self.get_response(request)
         looked = request.META.get(LOOKUP_ENVIRON_KEY)
-        if looked is not None:  # PageCacheApplication has looked already
-            key, stored = looked
-        else:
-            try:
-                key = page_key(request)
-            except SuspiciousOperation:  # a bad host, too many query fields: a 400 behind this
-                return self.get_response(request)
-            stored = caches[CACHE_ALIAS].get(key)
+        if looked is None:  # not looked up in front of Django (PageCacheApplication)
+            looked = _look_up(request, self.skip)
+        if looked is None:
+            return self.get_response(request)
+        key, stored = looked
         version = request.META.get(VERSION_ENVIRON_KEY)
-        if version is not None:  # read in front of Django, before anything else of the request
+        if version is not None:
+            # Read in front of Django, before anything else of the request, on the
+            # connection Django has just kept (request_started): that read was its health
+            # check, and Django need not send one of its own.
             request._record_version = version
+            if connection.connection is not None:
+                connection.health_check_done = True
         if stored is not None:
             try:
                 version = request_version(request)
@@ -353,8 +351,9 @@ class PageCacheApplication:
     page is what a widely shared permalink is served from. What it does not skip: the
     cache key is worked out from a WSGIRequest by the same page_key() that stores the page
     (so a host Django would refuse, or too many query fields, finds nothing here and goes
-    on to Django's 400), and old or broken database connections are closed first, as
-    Django does at the start of every request, since the version query needs one.
+    on to Django's 400), and old or broken database connections are closed before the
+    version query and after the answer, as Django does at the start and the end of every
+    request.
 
     Everything else goes on to Django, with what was found left in the environ for
     PageCacheMiddleware, so that nothing is looked up or read twice.
@@ -376,16 +375,19 @@ class PageCacheApplication:
         """(status, headers, body) of the stored page for this request, or None."""
         if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
             return None
-        path = environ.get("PATH_INFO", "")
-        if path == HEALTH_PATH or (self.skip is not None and path.startswith(self.skip)):
-            return None
         try:
-            request = WSGIRequest(environ)
-            key = page_key(request)
+            # A copy: WSGIRequest writes its decoded path back into the environ it is
+            # given, and Django, behind this, decodes the environ's path again.
+            request = WSGIRequest(environ.copy())
         except Exception:  # noqa: BLE001 - Django answers the request as it would without this
             return None
-        stored = caches[CACHE_ALIAS].get(key)
-        environ[LOOKUP_ENVIRON_KEY] = (key, stored)
+        if request.path == HEALTH_PATH:
+            return None
+        looked = _look_up(request, self.skip)
+        if looked is None:
+            return None
+        environ[LOOKUP_ENVIRON_KEY] = looked
+        stored = looked[1]
         if stored is None:
             return None
         close_old_connections()
@@ -396,7 +398,23 @@ class PageCacheApplication:
         environ[VERSION_ENVIRON_KEY] = version
         if stored[0] != version:
             return None
-        return _reply(request, stored)
+        found = _reply(request, stored)
+        close_old_connections()
+        return found
+
+
+def _look_up(request, skip: str | None):
+    """(cache key, stored entry or None) for a request the page cache may answer, or None
+    for one it never does (not a GET or HEAD, a static file, a host Django refuses)."""
+    if request.method not in ("GET", "HEAD") or (
+        skip is not None and request.path.startswith(skip)
+    ):
+        return None
+    try:
+        key = page_key(request)
+    except SuspiciousOperation:  # a bad host, too many query fields: Django's 400
+        return None
+    return key, caches[CACHE_ALIAS].get(key)
 
 
 def _static_prefix() -> str | None:
@@ -427,9 +445,10 @@ def _reply(request, stored) -> tuple[int, list[tuple[str, str]], bytes]:
     """(status, headers, body) of a stored page, as sent to this request: a 304 when the
     request holds it already, else the encoding the request takes."""
     _, etag, status, headers, content, compressed = stored
-    if etag in _etags(request.META.get("HTTP_IF_NONE_MATCH", "")):
+    if status == 200 and etag in _etags(request.META.get("HTTP_IF_NONE_MATCH", "")):
         return 304, _not_modified_headers(etag, headers), b""
-    body, extra = _representation(request, status, etag, content, compressed)
+    gzipped, extra = _representation(request, status, etag, compressed)
+    body = compressed if gzipped else content
     return status, [*headers, *extra, ("Content-Length", str(len(body)))], body
 
 
@@ -441,25 +460,23 @@ def _serve(request, stored) -> HttpResponse:
     return response
 
 
-def _representation(request, status: int, etag: str, content: bytes, compressed: bytes | None):
-    """(body, headers) of what is sent: the page's gzip encoding when the client takes it,
-    and the ETag of what is sent: a strong ETag for the page as rendered, a weak one for its
-    gzip encoding (RFC 9110 8.8.1), as GZipMiddleware would make it. Both match
-    If-None-Match."""
+def _representation(request, status: int, etag: str, compressed: bytes | None):
+    """(whether the gzip encoding is sent, headers) of what is sent: the page's gzip
+    encoding when the client takes it, and the ETag of what is sent: a strong ETag for the
+    page as rendered, a weak one for its gzip encoding (RFC 9110 8.8.1), as GZipMiddleware
+    would make it. Both match If-None-Match."""
     gzipped = compressed is not None and _accepts_gzip(request)
     headers = [("Content-Encoding", "gzip")] if gzipped else []
     if status == 200:
         headers.append(("ETag", f"W/{etag}" if gzipped else etag))
-    return (compressed if gzipped else content), headers
+    return gzipped, headers
 
 
 def _encode(request, response, etag: str, compressed: bytes | None) -> None:
     """_representation() applied to a freshly rendered response."""
-    body, headers = _representation(
-        request, response.status_code, etag, response.content, compressed
-    )
-    if body is compressed:
-        response.content = body
+    gzipped, headers = _representation(request, response.status_code, etag, compressed)
+    if gzipped:
+        response.content = compressed
     for name, value in headers:
         response[name] = value
 

@@ -441,7 +441,7 @@ class Front:
 
     def get(self, rf, path, **headers):
         """(status code, headers, body) of a GET through the front, as a WSGI server sees it."""
-        environ = rf.get(path, **headers).environ
+        environ = server_environ(rf, path, **headers)
         started = {}
 
         def start_response(status, response_headers, exc_info=None):
@@ -469,6 +469,17 @@ def front(monkeypatch):
         signal.connect(close_old_connections)
 
 
+def server_environ(rf, path, **headers) -> dict:
+    """The WSGI environ a server would pass for a GET of this path: the request factory's,
+    with the path as a server gives it (its bytes as latin-1 text; WSGIRequest, which the
+    factory builds, writes the decoded path back into the environ)."""
+    from urllib.parse import unquote_to_bytes, urlsplit
+
+    environ = rf.get(path, **headers).environ
+    environ["PATH_INFO"] = unquote_to_bytes(urlsplit(path).path).decode("iso-8859-1")
+    return environ
+
+
 def test_disputes_wsgi_serves_through_the_front():
     from disputes.wsgi import application
 
@@ -483,7 +494,9 @@ def test_a_stored_page_is_answered_in_front_of_django_with_one_query(front, rf, 
         again = front.get(rf, url)
     assert front.passed == [url], "the second request did not reach Django"
     assert [q["sql"] for q in queries.captured_queries] == [caching.VERSION_SQL]
-    assert front.closes == [1], "old connections closed before the version query, as Django does"
+    # Old connections are closed before the version query and after the answer, as Django
+    # does at a request's start and end.
+    assert front.closes == [1, 1]
     assert again == (200, headers, body)
     for header in ("Content-Security-Policy", "X-Frame-Options", "Vary", "ETag"):
         assert again[1][header] == headers[header], header
@@ -531,12 +544,19 @@ def test_in_front_of_django_pages_and_fragments_and_query_values_are_kept_apart(
     assert b"Khukumov" in other and front.passed[-2:] == ["/search/", "/search/"]
 
 
-def test_a_host_django_refuses_goes_on_to_django_for_its_400(front, rf, event):
+def test_a_host_django_refuses_goes_on_to_django_for_its_400(front, rf, event, monkeypatch):
+    from django.core.cache import caches
+
     url = event.get_absolute_url()
     front.get(rf, url)
+    cache = caches[caching.CACHE_ALIAS]
+    lookups = []
+    real_get = type(cache).get
+    monkeypatch.setattr(type(cache), "get", lambda *a, **k: lookups.append(1) or real_get(*a, **k))
     status, _, _ = front.get(rf, url, HTTP_HOST="evil.example")
     assert status == 400
     assert front.passed == [url, url]
+    assert lookups == [], "nothing is looked up for a host Django refuses"
 
 
 def test_what_the_front_looked_up_is_not_looked_up_again_behind_it(front, rf, event, monkeypatch):
@@ -586,9 +606,85 @@ def test_a_database_outage_in_front_goes_on_to_the_503_page(front, rf, event, mo
     assert status == 503 and front.passed == [url, url]
 
 
+def test_a_path_beyond_ascii_reaches_django_as_the_server_sent_it(front, rf, event):
+    """The front reads the request from a copy of the environ: WSGIRequest writes its
+    decoded path back into the environ it is given, and Django would decode it again (a
+    500 for a Cyrillic path, a wrong path for an accented one)."""
+    from django.core.handlers.wsgi import WSGIHandler
+
+    for path in ("/события/", "/caf\u00e9/", event.get_absolute_url() + "caf\u00e9/"):
+        alone = wsgi_get(WSGIHandler(), rf, path)
+        assert front.get(rf, path)[0] == alone == 404, path
+
+
 def test_a_renamed_steps_redirect_is_answered_in_front(front, rf, event):
     old = event.get_absolute_url().replace(event.slug, "an-old-title")
     status, headers, _ = front.get(rf, old)
     assert status == 301 and headers["Location"] == event.get_absolute_url()
     assert front.get(rf, old)[:2] == (301, headers)
     assert front.passed == [old]
+
+
+# The front's database connection handling, with Django's own (no test transaction).
+
+
+@pytest.fixture
+def article_outside_a_transaction(transactional_db):
+    from django.core.management import call_command
+
+    call_command("loaddata", "russia_tajikistan", verbosity=0)
+    caches_pages = __import__("django.core.cache", fromlist=["caches"]).caches["pages"]
+    caches_pages.clear()
+    return Event.objects.get(title__startswith="Tajikistan detains")
+
+
+def wsgi_get(app, rf, path):
+    started = []
+    environ = server_environ(rf, path)
+    result = app(environ, lambda status, headers, exc=None: started.append(status))
+    try:
+        b"".join(result)
+    finally:
+        if hasattr(result, "close"):
+            result.close()
+    return int(started[0].split()[0])
+
+
+def test_a_stale_page_looked_up_in_front_costs_no_extra_health_check(
+    rf, article_outside_a_transaction, monkeypatch
+):
+    """After an edit, the first request for a stored page reads the version in front of
+    Django; Django keeps the connection, and that read was its health check: the page is
+    rendered without Django asking whether the connection answers (a "SELECT 1" on
+    PostgreSQL), and the version is not read again."""
+    from disputes.wsgi import application
+
+    url = article_outside_a_transaction.get_absolute_url()
+    assert wsgi_get(application, rf, url) == 200
+    article_outside_a_transaction.save()  # a new version: the stored page is stale
+    asked = []
+    real_is_usable = connection.is_usable
+    monkeypatch.setattr(connection, "is_usable", lambda: asked.append(1) or real_is_usable())
+    with CaptureQueriesContext(connection) as queries:
+        assert wsgi_get(application, rf, url) == 200
+    assert asked == []
+    sent = [q["sql"] for q in queries.captured_queries]
+    assert sum(caching.VERSION_SQL in sql for sql in sent) == 1, sent
+
+
+@pytest.mark.postgresql  # the test suite's SQLite database lives in memory, never closed
+def test_the_front_closes_a_connection_past_its_age_after_answering(
+    rf, article_outside_a_transaction, monkeypatch
+):
+    """With DATABASE_CONN_MAX_AGE=0 a connection lasts one request, as Django closes it at
+    a request's end: a page answered in front of Django leaves none open either."""
+    from disputes.wsgi import application
+
+    url = article_outside_a_transaction.get_absolute_url()
+    assert wsgi_get(application, rf, url) == 200
+    monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", 0)
+    connection.close()
+    with CaptureQueriesContext(connection) as queries:
+        assert wsgi_get(application, rf, url) == 200
+    assert [q["sql"] for q in queries.captured_queries] == [caching.VERSION_SQL]
+    assert connection.connection is None
