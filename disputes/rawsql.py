@@ -14,7 +14,7 @@ import hashlib
 import re
 from contextlib import contextmanager
 
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models.base import DEFERRED, ModelState
 from django.db.models.signals import post_init, pre_init
 
@@ -139,9 +139,15 @@ class Select:
         conn = connections[DEFAULT_DB_ALIAS]
         text, spans, at = self._for(conn)
         batch = getattr(conn, "_rawsql_batch", None)
-        if batch is not None and all(type(param) is int for param in params):
+        if (
+            batch is not None
+            and not conn.in_atomic_block
+            and all(type(param) is int for param in params)
+        ):
             fetch = batch.add(text, params)
         else:
+            if batch is not None:
+                batch.run()  # what was sent before this runs before it, as in pipeline mode
             cursor = conn.cursor()
             try:
                 cursor.execute(text, params)
@@ -185,8 +191,14 @@ def pipeline():
     # mode, where it can still tell a dropped connection from a live one.
     conn.close_if_health_check_failed()
     conn.ensure_connection()
-    if conn.in_atomic_block or conn.connection.prepare_threshold is None:
-        with conn.wrap_database_errors, conn.connection.pipeline():
+    raw = conn.connection
+    if (
+        conn.in_atomic_block
+        or not conn.get_autocommit()
+        or raw.prepare_threshold is None
+        or getattr(raw, "_rawsql_unbatched", False)
+    ):
+        with conn.wrap_database_errors, raw.pipeline():
             yield
         return
     batch = conn._rawsql_batch = _Batch(conn)
@@ -223,19 +235,29 @@ def _prepared_form(text: str) -> tuple[str, str]:
     return found
 
 
+def _stale(exc: BaseException) -> bool:
+    return getattr(exc.__cause__, "sqlstate", None) in _STALE_SQLSTATES
+
+
 class _Batch:
     """Statements sent to PostgreSQL as one simple-protocol message: a PREPARE for each
     statement the session does not hold yet, then an EXECUTE of each with its parameters
     written in (integers only, checked by Select.send), results read in order. The server
     runs them one after the other on its cached plans, as it runs protocol-level prepared
-    statements, and the worker waits once.
+    statements, and the worker waits once. PREPARE works out each parameter's type from
+    where it stands in the statement (a bare parameter needs a CAST).
 
     Which statements the session holds is kept on the psycopg connection (a new connection
     holds none). PREPARE is not undone by a rollback, and nothing tells us when something
-    else deallocates: when a batch fails because a statement is missing, or already there,
-    the list is read again from the server and the batch sent once more. That only happens
-    outside a transaction (pipeline() sees to it), so the failed message leaves nothing
-    behind to roll back."""
+    else deallocates: psycopg does after any rollback while it holds prepared statements
+    of its own (the next batch then costs two more round trips), a pooler may between
+    clients. When a batch fails because a statement is missing, or already there, the list
+    is read again from the server and the batch sent once more. That only happens outside
+    a transaction (pipeline() sees to it), so the failed message leaves nothing behind to
+    roll back. If the second try fails the same way, the session changes under the
+    connection (a pooler in transaction mode hands each message to another server
+    connection): the statements run one by one, and the connection uses psycopg's pipeline
+    mode from then on."""
 
     def __init__(self, conn):
         self.conn = conn
@@ -243,13 +265,15 @@ class _Batch:
 
     def add(self, text: str, params) -> callable:
         """Queue a statement; returns a function giving its rows (running the batch if it
-        has not run yet)."""
+        has not run yet, and raising its error if it failed)."""
         slot = []
         self.pending.append((text, params, slot))
 
         def fetch():
             if not slot:
                 self.run()
+            if isinstance(slot[0], BaseException):
+                raise slot[0]
             return slot[0]
 
         return fetch
@@ -259,14 +283,25 @@ class _Batch:
         if not pending:
             return
         try:
-            results = self._send(pending)
-        except DatabaseError as exc:
-            self._forget()
-            if getattr(exc.__cause__, "sqlstate", None) not in _STALE_SQLSTATES:
-                raise
-            results = self._send(pending)
+            results = self._sent_twice(pending)
+        except Exception as exc:
+            for _text, _params, slot in pending:
+                slot.append(exc)
+            raise
         for (_text, _params, slot), rows in zip(pending, results, strict=True):
             slot.append(rows)
+
+    def _sent_twice(self, pending) -> list[list[tuple]]:
+        for attempt in (1, 2):
+            try:
+                return self._send(pending)
+            except Exception as exc:
+                self._forget()
+                if not _stale(exc):
+                    raise
+                if attempt == 2:
+                    self.conn.connection._rawsql_unbatched = True
+        return self._one_by_one(pending)
 
     def _send(self, pending) -> list[list[tuple]]:
         held = self._held()
@@ -289,28 +324,34 @@ class _Batch:
         held.update(new)
         return results
 
+    def _one_by_one(self, pending) -> list[list[tuple]]:
+        results = []
+        for text, params, _slot in pending:
+            with self.conn.cursor() as cursor:
+                cursor.execute(text, params)
+                results.append(cursor.fetchall())
+        return results
+
     def _held(self) -> set[str]:
+        """The statements the session holds: none on a new connection; after a failure,
+        read from the server (the PREPAREs before the failure took effect, and those after
+        it did not)."""
         raw = self.conn.connection
-        held = getattr(raw, "_rawsql_prepared", None)
-        if held is None:  # a new connection, or one whose list was forgotten
-            held = set()
-            if getattr(raw, "_rawsql_reread", False):
-                with self.conn.cursor() as cursor:
-                    cursor.execute(
-                        "SELECT name FROM pg_prepared_statements WHERE starts_with(name, %s)",
-                        [_PREPARED_PREFIX],
-                    )
-                    held.update(name for (name,) in cursor.fetchall())
-            raw._rawsql_prepared = held
-        return held
+        if not hasattr(raw, "_rawsql_prepared"):
+            raw._rawsql_prepared = set()
+        elif raw._rawsql_prepared is None:
+            with self.conn.cursor() as cursor:
+                cursor.execute(
+                    "SELECT name FROM pg_prepared_statements WHERE starts_with(name, %s)",
+                    [_PREPARED_PREFIX],
+                )
+                raw._rawsql_prepared = {name for (name,) in cursor.fetchall()}
+        return raw._rawsql_prepared
 
     def _forget(self) -> None:
-        """After a failed batch, what the session holds is read again from the server:
-        the PREPAREs before the failure took effect, and those after it did not."""
         raw = self.conn.connection
         if raw is not None:
             raw._rawsql_prepared = None
-            raw._rawsql_reread = True
 
 
 def attach(instance, name: str, related) -> None:

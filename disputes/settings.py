@@ -167,9 +167,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     options.setdefault("connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 3))
     # Prepared statements: parameters bound by the server, and psycopg preparing a statement
     # the fifth time a connection runs it. PostgreSQL then stops planning the pages' queries
-    # afresh on every request (planning cost several times more than running them). Set
+    # afresh on every request (planning cost several times more than running them); the
+    # pages' batched reads prepare theirs once per connection (disputes/rawsql.py). Set
     # DATABASE_PREPARED_STATEMENTS=0 behind a pooler that cannot keep prepared statements
-    # (PgBouncer in transaction mode before 1.21).
+    # (PgBouncer in transaction mode before 1.21; from 1.21 psycopg's work, and a connection
+    # whose batched statements vanish between messages falls back to pipeline mode).
     if env_bool("DATABASE_PREPARED_STATEMENTS", True):
         options.setdefault("server_side_binding", True)
         options.setdefault("prepare_threshold", 5)

@@ -314,9 +314,67 @@ def test_a_failing_statement_in_a_batch_is_djangos_error_and_the_next_batch_work
     good = Select([Part(Event, "e")], lambda columns: f"SELECT {columns} FROM disputes_event e")
     broken = Select([Part(Event, "e")], lambda columns: f"SELECT {columns} FROM no_such_table e")
     with pytest.raises(ProgrammingError, match="no_such_table"), rawsql.pipeline():
-        good.send([])
+        fine = good.send([])
         broken.send([])
+    with pytest.raises(ProgrammingError, match="no_such_table"):
+        fine()  # its batch failed: asked for later, it says so again
     assert render(client, url)[0] == page
     with rawsql.pipeline():
         fine = good.send([])
     assert len(fine()) == Event.objects.count()
+
+
+@pytest.mark.postgresql
+def test_behind_a_pooler_that_changes_the_session_a_connection_falls_back_to_pipeline_mode(
+    client, article_outside_a_transaction, monkeypatch
+):
+    """A pooler in transaction mode may hand each message to another server connection, so
+    the statements a batch prepared are gone (or another client's are there) at the next
+    one, however often it reads what the session holds: after a second failure the reads
+    run one by one, and the connection uses psycopg's pipeline mode from then on."""
+    from disputes import rawsql
+
+    url = article_outside_a_transaction.get_absolute_url()
+    page, _ = render(client, url)
+    # As if every message went to a session that lost them: believed held, never there.
+    held = set(connection.connection._rawsql_prepared)
+    monkeypatch.setattr(rawsql._Batch, "_held", lambda self: set(held))
+    connection.connection.execute("DEALLOCATE ALL")
+    again, messages = render(client, url)
+    assert again == page
+    assert len(messages) == 2 + 5, "two failed batches, then the five statements one by one"
+    assert connection.connection._rawsql_unbatched
+    modes = []
+
+    def record(execute, sql, params, many, context):
+        modes.append(connection.connection.info.pipeline_status.name)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        assert render(client, url)[0] == page
+    assert modes == ["ON"] * 5
+
+
+@pytest.mark.postgresql
+def test_a_statement_that_cannot_join_a_batch_runs_after_what_was_sent_before_it(
+    article_outside_a_transaction,
+):
+    """Only integer parameters are written into a batch; a statement with others runs on
+    its own, but after the statements sent before it, as in pipeline mode (the version is
+    read first, so that a page is never newer than the version it is stored under)."""
+    from disputes import rawsql
+    from disputes.rawsql import Part, Select
+
+    by_pk = Select(
+        [Part(Event, "e")], lambda c: f"SELECT {c} FROM disputes_event e WHERE e.id = %s"
+    )
+    by_title = Select(
+        [Part(Event, "e")], lambda c: f"SELECT {c} FROM disputes_event e WHERE e.title = %s"
+    )
+    event = article_outside_a_transaction
+    with CaptureQueriesContext(connection) as queries, rawsql.pipeline():
+        first = by_pk.send([event.pk])
+        second = by_title.send([event.title])
+    assert first()[0][0].pk == second()[0][0].pk == event.pk
+    first_words = [message[0].split()[0] for message in sent_messages(queries)]
+    assert first_words in (["PREPARE", "SELECT"], ["EXECUTE", "SELECT"]), first_words
