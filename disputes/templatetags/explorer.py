@@ -47,14 +47,15 @@ def fuzzy(value, short=False) -> str:
     if value.inferred:
         part = value.inferred_part()
         note = value.inferred.split(":", 1)[1].strip() if ":" in value.inferred else value.inferred
-        if short:
-            reason = format_html(' <span class="inferred">({} inferred)</span>', part)
-        elif note and note.lower() != part:
-            reason = format_html(' <span class="inferred">({} inferred: {})</span>', part, note)
+        if note and note.lower() != part and not short:
+            reason = _html(
+                ' <span class="inferred">({part} inferred: {note})</span>', part=part, note=note
+            )
         else:
-            reason = format_html(' <span class="inferred">({} inferred)</span>', part)
-    return format_html(
-        '<time datetime="{}">{}</time>{}', value.iso(), value.display(), reason or ""
+            reason = _html(' <span class="inferred">({part} inferred)</span>', part=part)
+    return mark_safe(
+        _html('<time datetime="{iso}">{shown}</time>', iso=value.iso(), shown=value.display())
+        + reason
     )
 
 
@@ -128,13 +129,16 @@ def event_date(event, short=False) -> str:
         return shown
     reason = ""
     if bound.inferred and not short:
-        reason = format_html(' <span class="inferred">({})</span>', bound.inferred)
-    return format_html(
-        '{}<span class="bound">, not before <time datetime="{}">{}</time>{}</span>',
-        shown,
-        bound.iso(),
-        bound.display(),
-        reason,
+        reason = _html(' <span class="inferred">({note})</span>', note=bound.inferred)
+    return mark_safe(
+        shown
+        + _html(
+            '<span class="bound">, not before <time datetime="{iso}">{shown}</time>',
+            iso=bound.iso(),
+            shown=bound.display(),
+        )
+        + reason
+        + "</span>"
     )
 
 
@@ -221,28 +225,20 @@ def chain_links(links, end: str):
     return mark_safe("".join(items))
 
 
-WALK_ITEM_HTML = (
-    '<li><a href="{url}" hx-get="{url}" ' + HX_STEP + ">{title}</a> "
-    '<span class="meta">{actor} · {date} · {distance} link{plural} {way}</span></li>'
-)
-
-
 @register.simple_tag
 def walk_items(events, way: str):
     """The events a walk reached (chain.around), as <li> items: each links to its step and
-    says how many links away it is, "back" or "on"."""
-    return mark_safe(
-        "".join(
-            _html(
-                WALK_ITEM_HTML,
-                url=permalink(event),
-                title=event.title,
-                actor=event.actor_name,
-                date=event.date.display(),
-                distance=event.distance,
-                plural="" if event.distance == 1 else "s",
-                way=way,
-            )
-            for event in events
+    says how many links away it is, "back" or "on". Written out directly (a step shows up
+    to two dozen of these): every value escaped as _html escapes it."""
+    escape = html.escape
+    way = escape(way)
+    items = []
+    for event in events:
+        url = escape(permalink(event))
+        distance = event.distance
+        items.append(
+            f'<li><a href="{url}" hx-get="{url}" {HX_STEP}>{escape(event.title)}</a> '
+            f'<span class="meta">{escape(event.actor_name)} · {escape(event.date.display())}'
+            f" · {distance} link{'' if distance == 1 else 's'} {way}</span></li>"
         )
-    )
+    return mark_safe("".join(items))
