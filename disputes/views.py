@@ -255,11 +255,13 @@ def _window_links(window, row_of):
     if not links:
         return links
     events = {event.pk: event for event in window}
-    outside = Event.objects.filter(
-        Q(pk__in=RetaliationLink.objects.filter(response_id__in=ids).values("cause_id"))
-        | Q(pk__in=RetaliationLink.objects.filter(cause_id__in=ids).values("response_id"))
-    ).exclude(pk__in=ids)
-    events.update((event.pk, event) for event in outside.select_related("actor").order_by())
+    # The far ends are known from the links just read: a look-up by primary key. (Asked as
+    # "pk IN (the links' ends)" in SQL, the OR of two subqueries made PostgreSQL read every
+    # event in the database.)
+    outside = {end for link in links for end in (link.cause_id, link.response_id)} - events.keys()
+    if outside:
+        found = Event.objects.filter(pk__in=outside).select_related("actor").order_by()
+        events.update((event.pk, event) for event in found)
     # What select_related would have done: fill the relations' caches (the ids already match).
     set_cause = RetaliationLink.cause.field.set_cached_value
     set_response = RetaliationLink.response.field.set_cached_value

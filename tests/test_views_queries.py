@@ -12,9 +12,12 @@ from django.urls import reverse
 
 from disputes.models import Case, Country, Detention, Event, Person, RetaliationLink, Source
 from disputes.synthetic import make_dispute
+from tests.test_chain import database_work
 
 HX = {"HTTP_HX_REQUEST": "true"}
-SMALL, LARGE = 10, 300
+# The small dispute is still longer than one page of the ladder, so that its pages, like the
+# large one's, have links to steps on other pages (read in a query a one-page dispute skips).
+SMALL, LARGE = 60, 300
 CEILING = 20
 
 
@@ -378,3 +381,68 @@ def test_a_statement_that_cannot_join_a_batch_runs_after_what_was_sent_before_it
     assert first()[0][0].pk == second()[0][0].pk == event.pk
     first_words = [message[0].split()[0] for message in sent_messages(queries)]
     assert first_words in (["PREPARE", "SELECT"], ["EXECUTE", "SELECT"]), first_words
+
+
+def page_work(client, url) -> list[int]:
+    """How much the database does for each plain statement of a rendered page (each asked
+    again, under EXPLAIN on PostgreSQL): see tests/test_chain.py's database_work."""
+    statements = []
+
+    def record(execute, sql, params, many, context):
+        if sql.lstrip()[:6].upper() == "SELECT":
+            statements.append((sql, params))
+        return execute(sql, params, many, context)
+
+    caches["pages"].clear()
+    with connection.execute_wrapper(record):
+        response = client.get(url)
+    assert response.status_code == 200
+    assert len(statements) > 5
+    return [rows_touched(sql, params) for sql, params in statements]
+
+
+def rows_touched(sql: str, params) -> int:
+    """How much of the events table the database looks at to answer a statement: on
+    PostgreSQL, the rows each scan of it returned or threw away, from EXPLAIN ANALYZE
+    (buffers would count a look-up in a deeper index as more work, and the small tables
+    beside it are rightly read whole); on SQLite, virtual machine steps."""
+    import json
+
+    if connection.vendor == "sqlite":
+        return database_work(sql, params)
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, params)
+        plan = cursor.fetchone()[0]
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+
+    def touched(node) -> float:
+        own = 0.0
+        if "Scan" in node["Node Type"] and node.get("Relation Name") == "disputes_event":
+            seen = node["Actual Rows"] + node.get("Rows Removed by Filter", 0)
+            own = seen * node["Actual Loops"]
+        return own + sum(touched(child) for child in node.get("Plans", []))
+
+    return round(touched(plan[0]["Plan"]))
+
+
+def analyze():
+    if connection.vendor == "postgresql":  # the statistics autovacuum would have gathered
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+
+
+def test_a_ladder_page_does_no_more_work_beside_a_long_dispute(client, db):
+    """Each statement of a short dispute's page reads no more of the events table when the
+    database also holds a long dispute than beside a mid-sized one: the steps at the far
+    end of the ladder's links were read with the OR of two subqueries, which PostgreSQL
+    answered by reading every event in the database (14 ms with 100,000)."""
+    short = make_dispute(60, seed=5)
+    make_dispute(600, seed=6)
+    analyze()
+    before = page_work(client, short.get_absolute_url())
+    make_dispute(4000, seed=7)
+    analyze()
+    after = page_work(client, short.get_absolute_url())
+    assert len(after) == len(before)
+    grown = [(b, a) for b, a in zip(before, after, strict=True) if a > 1.25 * b + 4]
+    assert not grown, f"{before} {after}"
