@@ -11,7 +11,6 @@ says `Vary: HX-Request` so that no cache hands a fragment to a fresh tab.
 
 from __future__ import annotations
 
-import math
 import unicodedata
 from bisect import bisect_right
 from collections import defaultdict
@@ -27,6 +26,7 @@ from django.utils.text import Truncator
 from django.views.decorators.http import require_safe
 
 from . import caching, chain, rawsql, reads
+from . import ladder as ladder_index
 from . import search as search_module
 from .caching import cached_public_page
 from .models import (
@@ -46,7 +46,7 @@ from .models import (
 )
 from .templatetags.explorer import event_date, event_when, line_style, took
 
-LADDER_WINDOW = 50
+LADDER_WINDOW = ladder_index.PAGE_SIZE
 LIST_LIMIT = 50
 VARY = ["HX-Request", "HX-History-Restore-Request"]
 STEP_LEVEL_HEADER = "X-Step-Heading-Level"
@@ -188,25 +188,21 @@ def _lanes(countries):
     return lane_of, names
 
 
-def _ladder(dispute, countries, page: int):
+def _ladder(dispute, countries, page: int, version: int):
     """One window of the dispute in time order, with the links drawn between its steps."""
-    total = dispute.events.count()
-    pages = max(1, math.ceil(total / LADDER_WINDOW))
+    # Where each page starts, worked out in the database once per record version: the page
+    # is then an index range, however long the dispute (disputes/ladder.py).
+    total, starts = ladder_index.bounds(dispute.pk, version)
+    pages = max(1, len(starts))
     page = min(max(page, 1), pages)
     offset = (page - 1) * LADDER_WINDOW
-    # The window's IDs first, then its rows: skipping `offset` steps then walks the time-order
-    # index alone, instead of reading (and joining) every skipped row, which made a late page
-    # of a long dispute several times dearer than the first.
-    ids = list(
-        Event.objects.filter(dispute=dispute)
-        .in_time_order()
-        .values_list("pk", flat=True)[offset : offset + LADDER_WINDOW]
-    )
-    position = {pk: i for i, pk in enumerate(ids)}
-    window = sorted(
-        Event.objects.filter(pk__in=ids).select_related("actor").order_by(),
-        key=lambda event: position[event.pk],
-    )
+    window = []
+    if starts:
+        window = list(
+            Event.objects.filter(Q(dispute=dispute) & ladder_index.page_filter(starts, page))
+            .select_related("actor")
+            .in_time_order()
+        )
     row_of = {event.pk: i + 1 for i, event in enumerate(window)}
     links = _window_links(window, row_of)
     lane_of, lane_names = _lanes(countries)
@@ -328,7 +324,7 @@ def dispute_detail(request, pk, slug):
         return redirect
     countries = list(dispute.countries.order_by("name"))
     page = _int(request.GET.get("page"), 1)
-    ladder = _ladder(dispute, countries, page)
+    ladder = _ladder(dispute, countries, page, caching.request_version(request))
     url = dispute.get_absolute_url()
     if ladder["page"] > 1:
         url += f"?page={ladder['page']}"
