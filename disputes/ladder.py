@@ -8,24 +8,21 @@ steps in the database (a window function over the time-order index) and returns 
 number of steps and the time-order key of every PAGE_SIZE-th step, the first of each page;
 a page is then the steps between its start and the next page's, an index range.
 
-The boundaries depend on the record, so they are kept per worker under the record's version
-(caching.request_version): any edit gives the record a new version, and the next request
-numbers the steps afresh (with 100,000 steps, 50 ms on PostgreSQL and 100 ms on SQLite,
+The boundaries depend on the record, so they are kept in the default cache (each worker's
+own memory) under the record's version (caching.request_version): any edit gives the record
+a new version, and the next request numbers the steps afresh (with 100,000 steps, 50 ms on PostgreSQL and 100 ms on SQLite,
 once per worker and edit). A version is read before the data the page is made from, so
 boundaries computed from newer data are only ever used with that newer data.
 """
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-
+from django.core.cache import caches
 from django.db import connection
 from django.db.models import Q
 
 PAGE_SIZE = 50
-# Disputes whose boundaries a worker keeps (each some 150 bytes a page).
-KEPT = 64
+CACHE_ALIAS = "default"
 
 BOUNDS_SQL = f"""
 SELECT total, date_key, sequence, id FROM (
@@ -35,34 +32,21 @@ SELECT total, date_key, sequence, id FROM (
 ) numbered WHERE n %% {PAGE_SIZE} = 0 ORDER BY n
 """
 
-_kept: OrderedDict[int, tuple[int, int, list[tuple]]] = OrderedDict()
-_lock = threading.Lock()
-
 
 def bounds(dispute_id: int, version: int) -> tuple[int, list[tuple]]:
     """The dispute's number of steps and the time-order key (date_key, sequence, pk) of the
     first step of each page, read once per record version."""
-    with _lock:
-        kept = _kept.get(dispute_id)
-        if kept is not None and kept[0] == version:
-            _kept.move_to_end(dispute_id)
-            return kept[1], kept[2]
-    with connection.cursor() as cursor:
-        cursor.execute(BOUNDS_SQL, [dispute_id])
-        rows = cursor.fetchall()
-    total = rows[0][0] if rows else 0
-    starts = [tuple(row[1:]) for row in rows]
-    with _lock:
-        _kept[dispute_id] = (version, total, starts)
-        _kept.move_to_end(dispute_id)
-        while len(_kept) > KEPT:
-            _kept.popitem(last=False)
-    return total, starts
-
-
-def forget() -> None:
-    with _lock:
-        _kept.clear()
+    cache = caches[CACHE_ALIAS]
+    key = f"ladder-bounds:{dispute_id}:{version}"
+    found = cache.get(key)
+    if found is None:
+        with connection.cursor() as cursor:
+            cursor.execute(BOUNDS_SQL, [dispute_id])
+            rows = cursor.fetchall()
+        found = (rows[0][0] if rows else 0, [tuple(row[1:]) for row in rows])
+        # No expiry: a new version is a new key, and the cache culls the old ones.
+        cache.set(key, found, timeout=None)
+    return found
 
 
 def page_filter(starts: list[tuple], page: int) -> Q:
@@ -73,18 +57,20 @@ def page_filter(starts: list[tuple], page: int) -> Q:
     end = starts[page] if page < len(starts) else None
     day, sequence, _pk = start
     if day is None:  # undated steps come last: the page and the next are undated
-        undated = Q(date_key__isnull=True, sequence__gte=sequence) & _later_in_day(start)
-        if end is not None:
-            undated &= Q(sequence__lte=end[1]) & _earlier_in_day(end)
-        return undated
+        after = Q(date_key__isnull=True, sequence__gte=sequence) & _later_in_day(start)
+        return after & _undated_before(end)
     dated = Q(date_key__gte=day) & (Q(date_key__gt=day) | _later_in_day(start))
     if end is not None and end[0] is not None:
         return dated & Q(date_key__lte=end[0]) & (Q(date_key__lt=end[0]) | _earlier_in_day(end))
     # The page runs on past the last dated step into the undated ones (up to `end`).
-    undated = Q(date_key__isnull=True)
-    if end is not None:
-        undated &= Q(sequence__lte=end[1]) & _earlier_in_day(end)
-    return dated | undated
+    return dated | (Q(date_key__isnull=True) & _undated_before(end))
+
+
+def _undated_before(end) -> Q:
+    """Among undated steps, those before `end` (an undated step, or None for all)."""
+    if end is None:
+        return Q()
+    return Q(sequence__lte=end[1]) & _earlier_in_day(end)
 
 
 def _later_in_day(key) -> Q:

@@ -46,7 +46,6 @@ from .models import (
 )
 from .templatetags.explorer import event_date, event_when, line_style, took
 
-LADDER_WINDOW = ladder_index.PAGE_SIZE
 LIST_LIMIT = 50
 VARY = ["HX-Request", "HX-History-Restore-Request"]
 STEP_LEVEL_HEADER = "X-Step-Heading-Level"
@@ -195,7 +194,7 @@ def _ladder(dispute, countries, page: int, version: int):
     total, starts = ladder_index.bounds(dispute.pk, version)
     pages = max(1, len(starts))
     page = min(max(page, 1), pages)
-    offset = (page - 1) * LADDER_WINDOW
+    offset = (page - 1) * ladder_index.PAGE_SIZE
     window = []
     if starts:
         window = list(
@@ -255,9 +254,8 @@ def _window_links(window, row_of):
     # "pk IN (the links' ends)" in SQL, the OR of two subqueries made PostgreSQL read every
     # event in the database.)
     outside = {end for link in links for end in (link.cause_id, link.response_id)} - events.keys()
-    if outside:
-        found = Event.objects.filter(pk__in=outside).select_related("actor").order_by()
-        events.update((event.pk, event) for event in found)
+    found = Event.objects.filter(pk__in=outside).select_related("actor").order_by()
+    events.update((event.pk, event) for event in found)  # no query when `outside` is empty
     # What select_related would have done: fill the relations' caches (the ids already match).
     set_cause = RetaliationLink.cause.field.set_cached_value
     set_response = RetaliationLink.response.field.set_cached_value

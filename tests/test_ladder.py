@@ -1,18 +1,9 @@
 """The dispute page's ladder, paged by where each page starts (disputes/ladder.py)."""
 
-import pytest
-
 from disputes import ladder
 from disputes.models import Dispute, Event
 from disputes.synthetic import make_dispute
 from tests.test_views_queries import analyze, page_work
-
-
-@pytest.fixture(autouse=True)
-def _fresh_bounds():
-    ladder.forget()
-    yield
-    ladder.forget()
 
 
 def ragged_dispute(n_events: int, seed: int):
