@@ -179,7 +179,7 @@ models = apps.get_app_config("disputes").get_models()
 with connection.cursor() as cursor:
     for statement in connection.ops.sequence_reset_sql(no_style(), models):
         cursor.execute(statement)
-from disputes.synthetic import make_dispute
+from bench.generate import make_dispute
 make_dispute({events}, seed=11, title="Synthetic load dispute")
 """
 

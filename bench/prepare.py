@@ -69,9 +69,9 @@ def main(argv=None) -> int:
         call_command("loaddata", ARTICLE_FIXTURE, verbosity=0)
         article = True
 
-    made = None
+    dispute = None
     if args.events:
-        made = make_dispute(
+        dispute = make_dispute(
             args.events,
             links_per_event=args.links_per_event,
             seed=args.seed,
@@ -84,17 +84,16 @@ def main(argv=None) -> int:
         return [e.get_absolute_url() for e in queryset.only("pk", "title").order_by("pk")]
 
     generated = {}
-    if made:
-        dispute = Dispute.objects.get(pk=made.dispute_id)
+    if dispute:
         events = Event.objects.filter(dispute=dispute)
-        ids = made.event_ids
+        ids = list(events.order_by("pk").values_list("pk", flat=True))
         # The middle of the chain: a step with causes, responses, a previous and a next step.
         middle = Event.objects.get(pk=ids[len(ids) // 2])
         generated = {
             "dispute_id": dispute.pk,
             "dispute_url": dispute.get_absolute_url(),
-            "events": made.events,
-            "links": made.links,
+            "events": len(ids),
+            "links": RetaliationLink.objects.filter(cause__dispute=dispute).count(),
             "event_urls": permalinks(events),
             "middle_event_url": middle.get_absolute_url(),
         }

@@ -51,6 +51,8 @@ HOST = "127.0.0.1"
 PG_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
 HX = {"HX-Request": "true"}
 HELLO = "/__bench__/hello"
+# The page cache of the warm runs: each worker's memory, or the Redis that --redis names.
+REDIS = ""
 
 # Issue 5's targets, as ratios of requests/s to hello-world in the same run.
 TARGETS = {
@@ -63,8 +65,8 @@ TARGETS = {
     "search cold": 0.1,
 }
 EVENT_P99_MS = 25
-# bin/start's --max-requests: a worker recycled more often than production recycles it
-# spends its restart (imports, a cold template cache) inside the measurement.
+# bin/start's default GUNICORN_MAX_REQUESTS: a worker recycled more often than production
+# recycles it spends its restart (a cold template cache) inside the measurement.
 BIN_START_MAX_REQUESTS = 20_000
 
 
@@ -296,7 +298,7 @@ class Server:
     def __enter__(self):
         self._log = open(self.logfile, "ab")  # noqa: SIM115 - closed in __exit__
         self.proc = subprocess.Popen(
-            self.args(), cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT
+            self.args(), cwd=ROOT, env=self.start_env(), stdout=self._log, stderr=subprocess.STDOUT
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -311,24 +313,24 @@ class Server:
         raise RuntimeError(f"gunicorn did not answer within 60 s; see {self.logfile}")
 
     def args(self) -> list[str]:
-        gunicorn = str(Path(python()).parent / "gunicorn")
-        args = [
-            gunicorn,
-            "disputes.wsgi:application",
-            "--preload",
-            "--bind", f"{HOST}:{self.port}",
-            "--workers", str(self.workers),
-            "--timeout", "30",
-            "--graceful-timeout", "10",
-            "--forwarded-allow-ips", "127.0.0.1",
+        return [str(ROOT / "bin" / "start")]
+
+    def start_env(self) -> dict:
+        """bin/start's settings: the benchmark's server is production's command."""
+        return dict(
+            self.env,
+            PATH=f"{Path(python()).parent}:{self.env.get('PATH', os.environ['PATH'])}",
+            PYTHON=python(),
+            BIND=HOST,
+            PORT=str(self.port),
+            WEB_CONCURRENCY=str(self.workers),
+            GUNICORN_MAX_REQUESTS=str(self.max_requests),
+            GUNICORN_ACCESS_LOG="/dev/null",
+            LOAD_ARTICLE="0",
             # gunicorn 27's control socket has one default path for every instance: ours
             # must not take it from a server someone else runs on this machine.
-            "--no-control-socket",
-        ]  # fmt: skip
-        if self.max_requests:
-            jitter = str(self.max_requests // 10)
-            args += ["--max-requests", str(self.max_requests), "--max-requests-jitter", jitter]
-        return args
+            GUNICORN_CMD_ARGS="--no-control-socket",
+        )
 
     def __exit__(self, *exc):
         if self.proc and self.proc.poll() is None:
@@ -444,6 +446,8 @@ def base_env(workdir: Path, database_url: str) -> dict:
         DJANGO_LOG_LEVEL="WARNING",
         DATABASE_URL=database_url,
         BENCH_STATIC_ROOT=str(workdir / "static"),
+        REDIS_URL=REDIS or "",
+        CACHE_URL="",
         PYTHONPATH=str(ROOT),
         PYTHONDONTWRITEBYTECODE="1",
     )
@@ -589,11 +593,13 @@ def run_database(vendor: str, opts, workdir: Path) -> dict:
         # Warm tests run against production settings; cold ones against a server whose page
         # cache (if any) holds nothing, so every request is rendered.
         for cold in (False, True):
-            server_env = dict(env, BENCH_PAGE_CACHE="off" if cold else "on")
+            server_env = dict(env, CACHE_URL="dummy://") if cold else env
             group = [t for t in tests if t[4] == cold]
             with Server(server_env, opts.workers, opts.max_requests, logfile) as server:
-                # What the figures were taken with, the binary's path left out.
-                results["gunicorn_args"] = server.args()[1:]
+                results["gunicorn"] = {
+                    "workers": opts.workers,
+                    "max_requests": opts.max_requests,
+                }
                 for name, path, headers, cycle, _bust, fragment in group:
                     info = check(server, path, headers, expect_fragment=fragment)
                     for sample in (cycle or [])[:: max(1, len(cycle or []) // 25)]:
@@ -682,7 +688,7 @@ def run_scale(vendor: str, opts, workdir: Path) -> dict:
 
         def measure(phase, urls, totals, dispute_urls):
             results = {"totals": totals}
-            cold_env = dict(env, BENCH_PAGE_CACHE="off")
+            cold_env = dict(env, CACHE_URL="dummy://")
             with Server(
                 cold_env, opts.workers, opts.max_requests, workdir / "gunicorn-scale.log"
             ) as s:

@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
+from django.db.models.signals import post_migrate, pre_migrate
 
 EDITORS_GROUP = "editors"
 
@@ -10,27 +10,18 @@ class DisputesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        from . import triggers
+
+        pre_migrate.connect(triggers.remove, sender=self, dispatch_uid="disputes.triggers.off")
+        post_migrate.connect(triggers.install, sender=self, dispatch_uid="disputes.triggers.on")
         post_migrate.connect(grant_editors, sender=self, dispatch_uid="disputes.grant_editors")
-        from django.core.signals import request_finished, request_started
-        from django.test.signals import setting_changed
-
-        from . import caching
-        from .models import forget_url_context
-
-        caching.connect_signals()
-        for name, signal in [
-            ("started", request_started),
-            ("finished", request_finished),
-            ("setting", setting_changed),
-        ]:
-            signal.connect(forget_url_context, dispatch_uid=f"disputes.url_context.{name}")
 
 
 def grant_editors(app_config, using="default", **kwargs):
     """Keep the "editors" group holding exactly the rights to keep the record.
 
     Editors add, change, delete and view every model of the record (those the admin
-    offers: a technical table such as the page cache's counter is not theirs to touch), and
+    offers: a technical table such as the record's version is not theirs to touch), and
     view the edit history of each (the historical models). They get nothing of
     django.contrib.auth, so they cannot create users, change groups or grant themselves
     permissions. Running on every migrate keeps the group right when a model is added later.

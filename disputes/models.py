@@ -8,19 +8,15 @@ the same rules to editors in words that say what to fix.
 
 from __future__ import annotations
 
-import functools
-import threading
-
-from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey, GenericRelation
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
-from django.urls import get_script_prefix, get_urlconf, reverse
+from django.urls import reverse
 from django.utils.text import slugify
 from simple_history.models import HistoricalRecords
 
@@ -32,70 +28,6 @@ COUNTRY_CODE = RegexValidator(
 )
 
 
-@functools.lru_cache(maxsize=8192)
-def _slug(text: str) -> str:
-    """Cached by text: a page shows the same titles many times, and slugify (a Unicode
-    normalisation and two regular expressions) is most of the cost of a permalink."""
-    return slugify(text)[:80].strip("-") or "item"
-
-
-# Stand-ins that the URL pattern accepts and that occur nowhere else in a reversed URL.
-_PK_MARK = 918273645546372819
-_SLUG_MARK = "slug-mark-5b1f0c9e"
-_URL_TEMPLATES: dict[tuple, tuple[str, str, str]] = {}
-
-
-_URL_CONTEXT = threading.local()
-
-
-def _url_context() -> tuple[str, str]:
-    """(URLconf, script prefix): what reverse() would use now. Reading them through Django's
-    asgiref locals costs ~7 µs, and a page builds dozens of permalinks, so they are read
-    once per request (at the first permalink, after the URLconf is resolved) and kept in a
-    plain thread-local until forget_url_context() runs at the next request's start or end,
-    or when a setting changes. Code that changes the prefix or URLconf by hand outside a
-    request (set_script_prefix, override_script_prefix) must call forget_url_context()."""
-    found = getattr(_URL_CONTEXT, "value", None)
-    if found is None:
-        found = _URL_CONTEXT.value = (get_urlconf() or settings.ROOT_URLCONF, get_script_prefix())
-    return found
-
-
-def forget_url_context(**_signal_kwargs) -> None:
-    _URL_CONTEXT.value = None
-
-
-def _permalink(url_name: str, pk: int, slug: str) -> str:
-    """reverse(url_name, kwargs={"pk": pk, "slug": slug}), the same string, without the
-    ~50 µs reverse() costs: the pattern is reversed once (per URLconf and script prefix)
-    with stand-ins, and each permalink is that template with the pk and slug put in. Slugs
-    are [-a-z0-9_] and pks integers, so reverse() would not have quoted either."""
-    if type(pk) is not int or pk < 0:  # unsaved or odd: let reverse() decide
-        return reverse(url_name, kwargs={"pk": pk, "slug": slug})
-    key = (url_name, *_url_context())
-    parts = _URL_TEMPLATES.get(key)
-    if parts is None:
-        marked = reverse(url_name, kwargs={"pk": _PK_MARK, "slug": _SLUG_MARK})
-        head, rest = marked.split(str(_PK_MARK), 1)
-        middle, tail = rest.split(_SLUG_MARK, 1)
-        parts = _URL_TEMPLATES[key] = (head, middle, tail)
-    head, middle, tail = parts
-    return f"{head}{pk}{middle}{slug}{tail}"
-
-
-_REVERSED: dict[tuple, str] = {}
-
-
-def reverse_plain(url_name: str) -> str:
-    """reverse(url_name) for a URL that takes no arguments, worked out once per URLconf and
-    script prefix: every page's header links to the same two."""
-    key = (url_name, *_url_context())
-    url = _REVERSED.get(key)
-    if url is None:
-        url = _REVERSED[key] = reverse(url_name)
-    return url
-
-
 class PermalinkMixin:
     """Permalinks carry the primary key; the slug is for humans and may change with a rename."""
 
@@ -103,10 +35,10 @@ class PermalinkMixin:
 
     @property
     def slug(self) -> str:
-        return _slug(str(self))
+        return slugify(str(self))[:80].strip("-") or "item"
 
     def get_absolute_url(self) -> str:
-        return _permalink(self.url_name, self.pk, self.slug)
+        return reverse(self.url_name, kwargs={"pk": self.pk, "slug": self.slug})
 
 
 INFERRED_HELP = (
@@ -453,8 +385,78 @@ NOT_BEFORE_NEEDS_REASON = (
 
 
 class EventQuerySet(models.QuerySet):
+    """Time order is the order of the event index: date_key (undated steps last), then
+    sequence, then pk. The neighbours of a step are read as ranges of that index."""
+
     def in_time_order(self):
         return self.order_by(F("date_key").asc(nulls_last=True), "sequence", "pk")
+
+    def for_step(self):
+        """What a step panel shows of the event itself, read with it."""
+        return self.select_related(
+            "dispute", "actor", "case", "detention__person", "detention__holding_country"
+        ).prefetch_related("people", Prefetch("citations", Citation.objects.with_sentence()))
+
+    def step_after(self, event: Event) -> Event | None:
+        """The step after `event` in its dispute's time order: two index look-ups at most."""
+        steps = self.filter(dispute_id=event.dispute_id)
+        undated = steps.filter(date_key__isnull=True).order_by("sequence", "pk")
+        if event.date_key is None:
+            return undated.filter(Q(sequence__gte=event.sequence) & _later_in_day(event)).first()
+        # date_key__gte bounds the index range; the rest orders the steps of the same day.
+        later = steps.filter(
+            Q(date_key__gte=event.date_key)
+            & (Q(date_key__gt=event.date_key) | _later_in_day(event))
+        )
+        return later.order_by("date_key", "sequence", "pk").first() or undated.first()
+
+    def step_before(self, event: Event) -> Event | None:
+        """The step before `event` in its dispute's time order."""
+        steps = self.filter(dispute_id=event.dispute_id)
+        dated = steps.filter(date_key__isnull=False).order_by("-date_key", "-sequence", "-pk")
+        if event.date_key is None:
+            earlier = steps.filter(
+                Q(date_key__isnull=True, sequence__lte=event.sequence) & _earlier_in_day(event)
+            )
+            return earlier.order_by("-sequence", "-pk").first() or dated.first()
+        return dated.filter(
+            Q(date_key__lte=event.date_key)
+            & (Q(date_key__lt=event.date_key) | _earlier_in_day(event))
+        ).first()
+
+    def reached_from(self, event: Event, direction: str, depth: int, limit: int):
+        """The events the chain reaches from `event`, back through causes ("back") or on
+        through responses ("on"), nearest first, each with `distance` (links away) and
+        `actor_name`: a recursive query, which the ORM cannot write. Branches and merges
+        are followed; a loop stops at the depth limit."""
+        step, join = {"back": ("cause_id", "response_id"), "on": ("response_id", "cause_id")}[
+            direction
+        ]
+        sql = f"""
+            WITH RECURSIVE walk(id, distance) AS (
+                SELECT CAST(%s AS BIGINT), 0
+                UNION SELECT l.{step}, w.distance + 1
+                FROM disputes_retaliationlink l JOIN walk w ON l.{join} = w.id
+                WHERE w.distance < %s
+            ), near AS (
+                SELECT id, MIN(distance) AS distance FROM walk WHERE id <> %s GROUP BY id
+            )
+            SELECT e.*, near.distance, c.name AS actor_name
+            FROM near JOIN disputes_event e ON e.id = near.id
+            JOIN disputes_country c ON c.id = e.actor_id
+            ORDER BY near.distance, e.date_key IS NULL, e.date_key, e.sequence, e.id
+            LIMIT %s"""
+        return self.raw(sql, [event.pk, depth, event.pk, limit])
+
+
+def _later_in_day(event: Event) -> Q:
+    """Steps after `event` among those that share its date_key."""
+    return Q(sequence__gt=event.sequence) | Q(sequence=event.sequence, pk__gt=event.pk)
+
+
+def _earlier_in_day(event: Event) -> Q:
+    """Steps before `event` among those that share its date_key."""
+    return Q(sequence__lt=event.sequence) | Q(sequence=event.sequence, pk__lt=event.pk)
 
 
 class Event(PermalinkMixin, models.Model):
@@ -766,6 +768,12 @@ class Detention(PermalinkMixin, models.Model):
             )
 
 
+class RetaliationLinkQuerySet(models.QuerySet):
+    def touching(self, events):
+        """Links into or out of any of `events` (instances or pks)."""
+        return self.filter(Q(cause__in=events) | Q(response__in=events))
+
+
 class RetaliationLink(PermalinkMixin, models.Model):
     """ "Event A provoked event B", with the state of the evidence and who claims what."""
 
@@ -783,6 +791,7 @@ class RetaliationLink(PermalinkMixin, models.Model):
     citations = GenericRelation("Citation")
     history = HistoricalRecords()
 
+    objects = RetaliationLinkQuerySet.as_manager()
     url_name = "disputes:link"
 
     class Meta:
@@ -863,6 +872,23 @@ class Claim(models.Model):
         return f"{self.claimant} {self.get_stance_display()}"
 
 
+class CitationQuerySet(models.QuerySet):
+    def with_sentence(self):
+        """Each citation with its source's title (not its text, which can be long) and
+        `sentence_number`: the last sentence of the source starting at or before the quote,
+        one probe of the index on Sentence (source, start)."""
+        number = (
+            Sentence.objects.filter(source_id=OuterRef("source_id"), start__lte=OuterRef("start"))
+            .order_by("-start")
+            .values("number")[:1]
+        )
+        return (
+            self.select_related("source")
+            .defer("source__text", "source__capture_note")
+            .annotate(sentence_number=Subquery(number))
+        )
+
+
 class Citation(models.Model):
     """A verbatim quote from a source, attached to the record it supports."""
 
@@ -875,6 +901,8 @@ class Citation(models.Model):
     object_id = models.PositiveBigIntegerField()
     record = GenericForeignKey("content_type", "object_id")
     history = HistoricalRecords()
+
+    objects = CitationQuerySet.as_manager()
 
     class Meta:
         ordering = ["source", "start"]
@@ -946,35 +974,3 @@ class RecordVersion(models.Model):
 
     def __str__(self) -> str:
         return f"record version {self.version}"
-
-
-def _fast_display(field):
-    """get_FOO_display() as Django's, without the dict of every choice it builds on each
-    call: a step panel asks for a dozen labels."""
-    labels = dict(field.flatchoices)
-    attname = field.attname
-
-    def get_display(self):
-        value = getattr(self, attname)
-        try:
-            return labels.get(value, value)
-        except TypeError:  # unhashable: never a choice
-            return value
-
-    get_display.__name__ = f"get_{field.name}_display"
-    return get_display
-
-
-for _model in [
-    obj
-    for obj in list(globals().values())
-    if isinstance(obj, type) and issubclass(obj, models.Model) and obj.__module__ == __name__
-]:
-    for _field in _model._meta.concrete_fields:
-        _name = f"get_{_field.name}_display"
-        if (
-            _field.choices
-            and isinstance(_model.__dict__.get(_name), functools.partialmethod)  # Django's own
-            and all(isinstance(label, str) for _, label in _field.flatchoices)
-        ):
-            setattr(_model, _name, _fast_display(_field))

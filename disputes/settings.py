@@ -8,6 +8,7 @@ names the variable, rather than falling back to something insecure.
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from csp.constants import NONE, SELF
@@ -97,7 +98,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "disputes.health.HealthCheckMiddleware",
-    # Serves cached public pages, headers and all, before the rest runs (disputes/caching.py).
+    # A 304 for a browser that holds the page, from the ETag the page cache gave it.
+    "django.middleware.http.ConditionalGetMiddleware",
+    # Answers stored public pages, with every header the rest gave them (disputes/caching.py).
     "disputes.caching.PageCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -162,34 +165,46 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    options = DATABASES["default"].setdefault("OPTIONS", {})
     # Fail fast when the database is down instead of hanging a worker.
-    options.setdefault("connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 3))
-    # Prepared statements: parameters bound by the server, and psycopg preparing a statement
-    # the fifth time a connection runs it. PostgreSQL then stops planning the pages' queries
-    # afresh on every request (planning cost several times more than running them); the
-    # pages' batched reads prepare theirs once per connection (disputes/rawsql.py). Set
-    # DATABASE_PREPARED_STATEMENTS=0 behind a pooler that cannot keep prepared statements
-    # (PgBouncer in transaction mode before 1.21; from 1.21 psycopg's work, and a connection
-    # whose batched statements vanish between messages falls back to pipeline mode).
-    if env_bool("DATABASE_PREPARED_STATEMENTS", True):
-        options.setdefault("server_side_binding", True)
-        options.setdefault("prepare_threshold", 5)
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 3)
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Whole public pages are cached per worker process; their keys carry the record's version
-# (see disputes/caching.py), so an edit is visible on the next request without any
-# cross-process invalidation.
-CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "default"},
-    "pages": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "pages",
-        "TIMEOUT": env_int("PAGE_CACHE_SECONDS", 3600),
-        "OPTIONS": {"MAX_ENTRIES": env_int("PAGE_CACHE_ENTRIES", 5000)},
-    },
-}
+
+def cache_from_url(url: str | None) -> dict:
+    """The page cache (disputes/caching.py): Redis, shared by every app server, when
+    REDIS_URL or CACHE_URL names one; otherwise each worker's own memory, which needs nothing
+    running (its keys carry the record's version, so no worker ever serves a stale page)."""
+    timeout = env_int("PAGE_CACHE_SECONDS", 3600)
+    scheme = urlsplit(url or "locmem://").scheme
+    if scheme in ("redis", "rediss", "unix"):
+        return {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": url,
+            "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "disputes"),
+            "TIMEOUT": timeout,
+            # A Redis that is down or slow costs a page its cache, not its answer.
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    if scheme == "locmem":
+        return {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "TIMEOUT": timeout,
+            "OPTIONS": {"MAX_ENTRIES": env_int("PAGE_CACHE_ENTRIES", 5000)},
+        }
+    if scheme == "dummy":
+        return {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
+    raise ImproperlyConfigured(
+        f"CACHE_URL={url!r}: use redis://host:6379/0, rediss://..., locmem:// or dummy://"
+    )
+
+
+CACHES = {"default": cache_from_url(env_str("REDIS_URL") or env_str("CACHE_URL"))}
+# What public pages tell browsers, CDNs and shared proxies (caching.public_page).
+PUBLIC_CACHE_SECONDS = env_int("PUBLIC_CACHE_SECONDS", 60)
+PUBLIC_CACHE_STALE_SECONDS = env_int("PUBLIC_CACHE_STALE_SECONDS", 600)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -7,28 +7,30 @@ Pages that htmx updates in place (dispute, event, search) come from one template
 full page for ordinary requests, one of its partials for htmx. A history-restore request
 (the back button after the cache was evicted) gets the full page, and every such response
 says `Vary: HX-Request` so that no cache hands a fragment to a fresh tab.
+
+Every public view is a @public_page: the same for every visitor, kept whole by the page
+cache (disputes/caching.py) and cacheable by a CDN.
 """
 
 from __future__ import annotations
 
-import unicodedata
 from bisect import bisect_right
 from collections import defaultdict
 from urllib.parse import urlencode
 
 from django.contrib.contenttypes.models import ContentType
+from django.core.paginator import Paginator
 from django.db import connection
-from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Count, Prefetch
 from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, render
 from django.utils.cache import patch_vary_headers
 from django.utils.text import Truncator
 from django.views.decorators.http import require_safe
 
-from . import caching, chain, rawsql, reads
-from . import ladder as ladder_index
+from . import chain
 from . import search as search_module
-from .caching import cached_public_page
+from .caching import public_page
 from .models import (
     Case,
     Citation,
@@ -41,12 +43,12 @@ from .models import (
     PersonRelation,
     RetaliationLink,
     Role,
-    Sentence,
     Source,
 )
-from .templatetags.explorer import event_date, event_when, line_style, took
+from .templatetags.explorer import line_style
 
 LIST_LIMIT = 50
+LADDER_PAGE = 50
 VARY = ["HX-Request", "HX-History-Restore-Request"]
 STEP_LEVEL_HEADER = "X-Step-Heading-Level"
 
@@ -77,70 +79,18 @@ def _get_or_redirect(queryset, pk, slug):
     return obj, None
 
 
-def _truncate(text: str, length: int) -> str:
-    """Truncator(text).chars(length), without its character-by-character walk when the
-    text (as Truncator normalises it) is short enough to need no cut."""
-    normal = unicodedata.normalize("NFC", text)
-    return normal if len(normal) <= length else Truncator(text).chars(length)
-
-
 def _meta(request, obj, description: str, kind: str = "article", title: str = "", url=None):
     """What a shared link previews: title, description, canonical URL (absolute)."""
     return {
         "title": title or str(obj),
-        "description": _truncate(" ".join(description.split()), 200),
+        "description": Truncator(" ".join(description.split())).chars(200),
         "url": request.build_absolute_uri(url or obj.get_absolute_url()),
         "type": kind,
     }
 
 
-def with_sentence(queryset):
-    """Citations annotated with the number of the sentence their quote starts in: the last
-    sentence of the source starting at or before the quote (one index probe given an index
-    on Sentence (source, start))."""
-    number = (
-        Sentence.objects.filter(source_id=OuterRef("source_id"), start__lte=OuterRef("start"))
-        .order_by("-start")
-        .values("number")[:1]
-    )
-    # A quote shows its source's title, never its text, which can be long: leave it unread.
-    return (
-        queryset.select_related("source")
-        .defer("source__text", "source__capture_note")
-        .annotate(sentence_number=Subquery(number))
-    )
-
-
 def _citations():
-    return Prefetch("citations", queryset=with_sentence(Citation.objects.all()))
-
-
-def _step(event):
-    """The step panel's context: the chain around the event (chain.step_later), the event's
-    people (read with it by reads.event) and its quotes, read directly (for one event,
-    prefetch_related's bookkeeping costs more than the query)."""
-    ContentType.objects.get_for_model(Event)  # cached after the first: no read mid-pipeline
-    # Three statements, sent to PostgreSQL together (one round trip instead of three).
-    with rawsql.pipeline():
-        step, quotes = _step_reads(event.pk)
-    return _step_context(event, step, quotes)
-
-
-def _step_reads(pk: int):
-    """The step panel's reads for the event with this pk, sent (see rawsql.pipeline) before
-    the event itself need be read: what _step_context takes. The caller looks up Event's
-    content type first, so that the first such read of a process is not made mid-pipeline."""
-    return chain.step_later(pk), reads.quotes_later(Event, pk)
-
-
-def _step_context(event, step, quotes) -> dict:
-    people = getattr(event, "people_list", None)
-    if people is None:
-        people = list(event.people.all())
-    step = step(event)
-    step["people"] = people
-    step["quotes"] = quotes()
-    return step
+    return Prefetch("citations", queryset=Citation.objects.with_sentence())
 
 
 def _heading_level(request) -> int:
@@ -151,18 +101,11 @@ def _heading_level(request) -> int:
     return 1
 
 
-def _int(value, default: int) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return default
-
-
 # --- pages ---------------------------------------------------------------------------------
 
 
 @require_safe
-@cached_public_page
+@public_page
 def home(request):
     disputes = Dispute.objects.prefetch_related("countries").annotate(
         event_count=Count("events", distinct=True)
@@ -187,28 +130,17 @@ def _lanes(countries):
     return lane_of, names
 
 
-def _ladder(dispute, countries, page: int, version: int):
-    """One window of the dispute in time order, with the links drawn between its steps."""
-    # Where each page starts, worked out in the database once per record version: the page
-    # is then an index range, however long the dispute (disputes/ladder.py).
-    total, starts = ladder_index.bounds(dispute.pk, version)
-    pages = max(1, len(starts))
-    page = min(max(page, 1), pages)
-    offset = (page - 1) * ladder_index.PAGE_SIZE
-    window = []
-    if starts:
-        window = list(
-            Event.objects.filter(Q(dispute=dispute) & ladder_index.page_filter(starts, page))
-            .select_related("actor")
-            .in_time_order()
-        )
+def _ladder(dispute, countries, page_number):
+    """One page of the dispute in time order, with the links drawn between its steps."""
+    steps = Event.objects.filter(dispute=dispute).select_related("actor").in_time_order()
+    page = Paginator(steps, LADDER_PAGE).get_page(page_number)
+    window = list(page)
     row_of = {event.pk: i + 1 for i, event in enumerate(window)}
-    links = _window_links(window, row_of)
+    links = _links_of(window)
     lane_of, lane_names = _lanes(countries)
     incoming, outgoing = defaultdict(list), defaultdict(list)
     for link in links:
         if link.response_id in row_of:
-            link.took = took(link)  # shown twice, in the card and in the words
             incoming[link.response_id].append(link)
         if link.cause_id in row_of:
             outgoing[link.cause_id].append(link)
@@ -219,8 +151,6 @@ def _ladder(dispute, countries, page: int, version: int):
             "lane": lane_of.get(event.actor_id, "b"),
             "incoming": incoming[event.pk],
             "outgoing_later": [x for x in outgoing[event.pk] if x.response_id not in row_of],
-            # Shown twice (the card and the words): worked out once.
-            "date": event_date(event, "short"),
         }
         for event in window
     ]
@@ -229,39 +159,23 @@ def _ladder(dispute, countries, page: int, version: int):
         "connectors": _connectors(links, row_of, lane_of, len(window)),
         "lane_names": lane_names,
         "page": page,
-        "pages": pages,
-        "total": total,
-        "first_number": offset + 1,
-        "last_number": offset + len(window),
-        "previous_page": page - 1 if page > 1 else None,
-        "next_page": page + 1 if page < pages else None,
     }
 
 
-def _window_links(window, row_of):
-    """The links into and out of the window's steps, in pk order, each with both its events
-    (and their actors) attached. Most ends are steps of the window, already loaded: the links
-    are read on their own and only the ends outside the window are read, in one more query
-    (a join per link would build five objects for each)."""
-    ids = list(row_of)
-    links = list(
-        RetaliationLink.objects.filter(Q(response_id__in=ids) | Q(cause_id__in=ids)).order_by("pk")
-    )
-    if not links:
-        return links
+def _links_of(window):
+    """The links into and out of the window's steps, each with both its events (and their
+    states). Most ends are steps of the window, already read: only the others are read,
+    by primary key (joining every link to its two events made PostgreSQL read the whole
+    events table into a hash join)."""
     events = {event.pk: event for event in window}
-    # The far ends are known from the links just read: a look-up by primary key. (Asked as
-    # "pk IN (the links' ends)" in SQL, the OR of two subqueries made PostgreSQL read every
-    # event in the database.)
-    outside = {end for link in links for end in (link.cause_id, link.response_id)} - events.keys()
-    found = Event.objects.filter(pk__in=outside).select_related("actor").order_by()
-    events.update((event.pk, event) for event in found)  # no query when `outside` is empty
-    # What select_related would have done: fill the relations' caches (the ids already match).
-    set_cause = RetaliationLink.cause.field.set_cached_value
-    set_response = RetaliationLink.response.field.set_cached_value
+    links = list(RetaliationLink.objects.touching(list(events)).order_by("pk")) if events else []
+    outside = {end for link in links for end in (link.cause_id, link.response_id)} - set(events)
+    if outside:
+        events.update(
+            (e.pk, e) for e in Event.objects.filter(pk__in=outside).select_related("actor")
+        )
     for link in links:
-        set_cause(link, events[link.cause_id])
-        set_response(link, events[link.response_id])
+        link.cause, link.response = events[link.cause_id], events[link.response_id]
     return links
 
 
@@ -287,28 +201,25 @@ def _connectors(links, row_of, lane_of, rows: int):
         for track in range(TRACKS):
             if track_free_from[track] <= start:
                 track_free_from[track] = end
-                connector = {
-                    "link": link,
-                    "track": track,
-                    "start": max(start, 1),
-                    "end": min(end, rows + 1),
-                    "from_lane": lane_of.get(link.cause.actor_id, "b") if start else "",
-                    "to_lane": lane_of.get(link.response.actor_id, "b") if end <= rows else "",
-                }
-                # The line's CSS classes as one string: a page draws dozens of lines, and
-                # each template variable costs more than building the string here.
-                connector["classes"] = (
-                    f"line-{line_style(link.evidence)} rs-{connector['start']}"
-                    f" re-{connector['end']} t-{track}"
-                    f" from-{connector['from_lane'] or 'edge'} to-{connector['to_lane'] or 'edge'}"
+                drawn.append(
+                    {
+                        "link": link,
+                        "line": line_style(link.evidence),
+                        "track": track,
+                        "start": max(start, 1),
+                        "end": min(end, rows + 1),
+                        "from_lane": lane_of.get(link.cause.actor_id, "b") if start else "edge",
+                        "to_lane": lane_of.get(link.response.actor_id, "b")
+                        if end <= rows
+                        else "edge",
+                    }
                 )
-                drawn.append(connector)
                 break
     return drawn
 
 
 @require_safe
-@cached_public_page
+@public_page
 def dispute_detail(request, pk, slug):
     dispute, redirect = _get_or_redirect(
         # The header names the sources and links to them: their full text stays unread.
@@ -321,61 +232,52 @@ def dispute_detail(request, pk, slug):
     if redirect:
         return redirect
     countries = list(dispute.countries.order_by("name"))
-    page = _int(request.GET.get("page"), 1)
-    ladder = _ladder(dispute, countries, page, caching.request_version(request))
+    ladder = _ladder(dispute, countries, request.GET.get("page"))
+    page = ladder["page"]
     url = dispute.get_absolute_url()
-    if ladder["page"] > 1:
-        url += f"?page={ladder['page']}"
+    if page.number > 1:
+        url += f"?page={page.number}"
+    title = str(dispute)
+    if page.number > 1:
+        title += f", steps {page.start_index()}–{page.end_index()}"
+    description = dispute.summary or f"{page.paginator.count} steps between " + " and ".join(
+        c.name for c in countries
+    )
     context = {
         "dispute": dispute,
         "countries": countries,
         "ladder": ladder,
-        "meta": _meta(
-            request,
-            dispute,
-            dispute.summary
-            or f"{ladder['total']} steps between " + " and ".join(c.name for c in countries),
-            url=url,
-            title=str(dispute)
-            if ladder["page"] == 1
-            else f"{dispute}, steps {ladder['first_number']}–{ladder['last_number']}",
-        ),
+        "meta": _meta(request, dispute, description, url=url, title=title),
     }
-    first = ladder["rows"][0]["event"] if ladder["rows"] else None
-    if first is not None:
-        context["step"] = _step(reads.event(first.pk))
+    if ladder["rows"]:
+        first = Event.objects.for_step().get(pk=ladder["rows"][0]["event"].pk)
+        context["step"] = chain.step(first)
         context["heading_level"] = 2
     return _respond(request, "disputes/dispute.html", "ladder-fragment", context)
 
 
 @require_safe
-@cached_public_page(reads_version=True)
+@public_page
 def event_detail(request, pk, slug):
-    if not reads.in_range(pk):
-        raise Http404(f"No event with ID {pk}.")
-    ContentType.objects.get_for_model(Event)  # cached after the first: no read mid-pipeline
-    # The record's version, the event and its step panel's reads, sent together: one round
-    # trip to PostgreSQL for the whole page.
-    found, (step, quotes) = caching.with_version(
-        request, lambda: (reads.event_later(pk), _step_reads(pk))
-    )
-    event = found()
-    if event is None:
-        raise Http404(f"No event with ID {pk}.")
-    if slug != event.slug:
-        return HttpResponsePermanentRedirect(event.get_absolute_url())
-    when = event_when(event)
-    description = f"{when} · {event.actor}: {event.summary or event.title}"
+    event, redirect = _get_or_redirect(Event.objects.for_step(), pk, slug)
+    if redirect:
+        return redirect
+    when = event.when
     context = {
-        "step": _step_context(event, step, quotes),
+        "step": chain.step(event),
         "heading_level": _heading_level(request),
-        "meta": _meta(request, event, description, title=f"{event.title} ({when})"),
+        "meta": _meta(
+            request,
+            event,
+            f"{when} · {event.actor}: {event.summary or event.title}",
+            title=f"{event.title} ({when})",
+        ),
     }
     return _respond(request, "disputes/event.html", "fragment", context, vary=[STEP_LEVEL_HEADER])
 
 
 @require_safe
-@cached_public_page
+@public_page
 def link_detail(request, pk, slug):
     queryset = RetaliationLink.objects.select_related(
         "cause__actor", "response__actor", "cause__dispute"
@@ -400,7 +302,7 @@ def link_detail(request, pk, slug):
 
 
 @require_safe
-@cached_public_page
+@public_page
 def person_detail(request, pk, slug):
     queryset = Person.objects.prefetch_related(
         "citizenships",
@@ -436,7 +338,7 @@ def person_detail(request, pk, slug):
 
 
 @require_safe
-@cached_public_page
+@public_page
 def case_detail(request, pk, slug):
     queryset = Case.objects.select_related("prosecuting_country", "dispute").prefetch_related(
         "defendants", _citations()
@@ -462,7 +364,7 @@ def case_detail(request, pk, slug):
 
 
 @require_safe
-@cached_public_page
+@public_page
 def detention_detail(request, pk, slug):
     queryset = Detention.objects.select_related(
         "person", "holding_country", "case", "dispute"
@@ -484,7 +386,7 @@ def detention_detail(request, pk, slug):
 
 
 @require_safe
-@cached_public_page
+@public_page
 def country_detail(request, pk, slug):
     country, redirect = _get_or_redirect(
         Country.objects.prefetch_related("disputes", _citations()), pk, slug
@@ -589,7 +491,7 @@ def _source_paragraphs(source, sentences, citations, citing):
 
 
 @require_safe
-@cached_public_page
+@public_page
 def source_detail(request, pk, slug):
     source, redirect = _get_or_redirect(Source.objects.all(), pk, slug)
     if redirect:
@@ -626,7 +528,7 @@ _KIND_ROUTES = {
 
 
 @require_safe
-@cached_public_page
+@public_page
 def short_permalink(request, kind, pk):
     """/events/7/ and the like: the permalink without its slug leads to the full one."""
     model = _KIND_ROUTES[kind]
@@ -635,7 +537,7 @@ def short_permalink(request, kind, pk):
 
 
 @require_safe
-@cached_public_page
+@public_page
 def search(request):
     raw = request.GET.get("q", "")
     outcome = search_module.search(raw)

@@ -35,8 +35,7 @@ def _empty_page_cache():
     """Each test starts with no cached pages, whatever an earlier test rendered."""
     from django.core.cache import caches
 
-    for alias in ("default", "pages"):
-        caches[alias].clear()
+    caches["default"].clear()
 
 
 @pytest.fixture

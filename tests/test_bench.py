@@ -7,11 +7,11 @@ import pytest
 from django.urls import Resolver404, resolve
 
 from bench.generate import make_dispute
-from disputes.models import Citation, Event, RetaliationLink, Sentence, Source
+from disputes.models import Citation, Event, Person, RetaliationLink, Sentence, Source
 from disputes.sources import split_sentences
 
 
-def test_hello_world_baseline_is_not_a_production_url(client):
+def test_hello_world_baseline_is_not_a_production_url(client, db):
     with pytest.raises(Resolver404):
         resolve("/__bench__/hello", urlconf="disputes.urls")
     assert client.get("/__bench__/hello").status_code == 404
@@ -26,12 +26,14 @@ def test_hello_world_baseline_exists_under_the_benchmark_urls():
 
 @pytest.mark.django_db
 def test_generator_makes_the_events_links_and_records_it_says():
-    made = make_dispute(60, links_per_event=2, seed=3)
-    events = Event.objects.filter(dispute_id=made.dispute_id)
-    links = RetaliationLink.objects.filter(cause__dispute_id=made.dispute_id)
-    assert events.count() == made.events == 60
-    assert links.count() == made.links == 120
-    assert made.people and made.cases and made.detentions
+    dispute = make_dispute(60, links_per_event=2, seed=3)
+    events = Event.objects.filter(dispute=dispute)
+    links = RetaliationLink.objects.filter(cause__dispute=dispute)
+    assert events.count() == 60
+    assert links.count() == 120
+    assert dispute.cases.exists() and dispute.detentions.exists()
+    assert Person.objects.filter(events__dispute=dispute).exists()
+    assert set(links.values_list("evidence", flat=True)) == set(RetaliationLink.Evidence.values)
 
     causes = Counter(links.values_list("cause_id", flat=True))
     responses = Counter(links.values_list("response_id", flat=True))
@@ -41,62 +43,32 @@ def test_generator_makes_the_events_links_and_records_it_says():
 
 @pytest.mark.django_db
 def test_generated_links_respect_time_order_and_stay_in_their_dispute():
-    made = make_dispute(40, links_per_event=2, seed=4)
+    dispute = make_dispute(40, links_per_event=2, seed=4)
     order = {
         pk: i
         for i, pk in enumerate(
-            Event.objects.filter(dispute_id=made.dispute_id)
-            .in_time_order()
-            .values_list("pk", flat=True)
+            Event.objects.filter(dispute=dispute).in_time_order().values_list("pk", flat=True)
         )
     }
-    for link in RetaliationLink.objects.filter(cause__dispute_id=made.dispute_id).select_related(
+    for link in RetaliationLink.objects.filter(cause__dispute=dispute).select_related(
         "cause", "response"
     ):
-        assert link.cause.dispute_id == link.response.dispute_id == made.dispute_id
+        assert link.cause.dispute_id == link.response.dispute_id == dispute.pk
         assert order[link.cause_id] < order[link.response_id]
         assert not link.response.date.certainly_before(link.cause.date)
 
 
 @pytest.mark.django_db
 def test_generated_citations_quote_their_sources_word_for_word():
-    made = make_dispute(450, seed=5)
-    sources = list(Source.objects.filter(disputes__pk=made.dispute_id))
+    dispute = make_dispute(450, seed=5)
+    sources = list(Source.objects.filter(disputes=dispute))
     assert len(sources) == 3, "a long dispute is told by several sources, not one huge text"
     for source in sources:
         spans = list(Sentence.objects.filter(source=source).values_list("start", "end"))
         assert spans == split_sentences(source.text)
     citations = Citation.objects.filter(source__in=sources).select_related("source")
-    assert citations.count() == made.citations
+    cited = Event.objects.filter(dispute=dispute, citations__isnull=False).distinct()
+    assert cited.count() == 450, "every generated step cites its sentence"
     for citation in citations:
         text = citation.source.text
         assert text[citation.start : citation.start + len(citation.quote)] == citation.quote
-
-
-def test_benchmark_recycles_workers_as_production_does():
-    """A worker recycled more often than bin/start recycles it would spend its restart
-    inside the figures: the benchmark's default is bin/start's --max-requests."""
-    import re
-
-    from bench.run import BIN_START_MAX_REQUESTS
-
-    assert int(re.search(r"--max-requests (\d+)", bin_start()).group(1)) == BIN_START_MAX_REQUESTS
-
-
-def test_benchmark_preloads_the_application_as_production_does(tmp_path):
-    """bin/start imports the application once, in gunicorn's master (--preload), so that a
-    recycled worker's replacement serves at once: the benchmark's server must too."""
-    from bench.run import BIN_START_MAX_REQUESTS, Server
-
-    start = bin_start()
-    command = start[start.index("\nexec gunicorn") :]  # the command, not the comments
-    assert "\n    --preload \\\n" in command
-    args = Server({}, 5, BIN_START_MAX_REQUESTS, tmp_path / "log").args()
-    assert "--preload" in args
-    assert args[args.index("--max-requests") + 1] == str(BIN_START_MAX_REQUESTS)
-
-
-def bin_start() -> str:
-    from pathlib import Path
-
-    return (Path(__file__).resolve().parent.parent / "bin" / "start").read_text()

@@ -226,7 +226,7 @@ def test_screenshots_of_the_dispute_and_an_event(record, browser, artifacts_dir,
 
 
 def test_the_ladder_pages_in_place_and_back_returns_to_the_first_page(live_server, page):
-    from disputes.synthetic import make_dispute
+    from bench.generate import make_dispute
 
     dispute = make_dispute(120, seed=8)
     base = live_server.url

@@ -2,9 +2,9 @@
 
 import pytest
 
+from bench.generate import make_dispute
 from disputes import chain
 from disputes.models import Event, RetaliationLink
-from disputes.synthetic import make_dispute
 
 
 @pytest.fixture
@@ -48,10 +48,9 @@ def test_undated_events_come_last_and_ties_break_by_sequence_then_id(dispute):
     assert [e.pk for e in back] == [e.pk for e in reversed(expected)]
 
 
-def test_around_finds_previous_and_next_in_time_order_by_pk_alone(dispute):
-    """around() reads the event's place in time inside its own statement (so that it can be
-    sent before the event is read): dated and undated steps alike, and the step between
-    the last dated one and the first undated one, in both directions."""
+def test_previous_and_next_cross_from_the_last_dated_step_to_the_undated_ones(dispute):
+    """Dated and undated steps alike, and the step between the last dated one and the first
+    undated one, in both directions."""
     last = in_python_order(dispute)[-1]
     for i, s in enumerate([2, 1, 1]):
         Event.objects.create(
@@ -60,24 +59,16 @@ def test_around_finds_previous_and_next_in_time_order_by_pk_alone(dispute):
     events = in_python_order(dispute)
     assert events[-1].date_key is None and events[-4].date_key is not None
     for i, event in enumerate(events):
-        found = chain.around(event.pk)
-        assert (found["previous"].pk if found["previous"] else None) == (
-            events[i - 1].pk if i else None
+        expected = (
+            events[i - 1].pk if i else None,
+            events[i + 1].pk if i + 1 < len(events) else None,
         )
-        assert (found["next"].pk if found["next"] else None) == (
-            events[i + 1].pk if i + 1 < len(events) else None
-        )
-
-
-def test_around_an_event_that_does_not_exist_finds_nothing(dispute):
-    missing = Event.objects.order_by("-pk").first().pk + 1
-    assert chain.around(missing) == {"previous": None, "next": None, "back": [], "on": []}
+        assert pks(chain.previous_step(event), chain.next_step(event)) == expected
 
 
 def test_steps_of_another_dispute_are_never_neighbours(dispute, db):
     """Two disputes whose steps share dates and whose undated steps alternate in primary
-    key: each step's previous and next, by either way of finding them, are its own
-    dispute's, in its own dispute's order."""
+    key: each step's previous and next are its own dispute's, in its own dispute's order."""
     other = make_dispute(12, seed=9)
     actor = Event.objects.filter(dispute=dispute).first().actor
     for i in range(6):
@@ -92,8 +83,6 @@ def test_steps_of_another_dispute_are_never_neighbours(dispute, db):
                 events[i - 1].pk if i else None,
                 events[i + 1].pk if i + 1 < len(events) else None,
             )
-            found = chain.around(event.pk, walks=())
-            assert pks(found["previous"], found["next"]) == expected
             assert pks(chain.previous_step(event), chain.next_step(event)) == expected
 
 
@@ -196,13 +185,11 @@ def database_work(sql: str, params) -> int:
 
 def test_finding_a_steps_place_in_time_reads_as_much_in_a_long_dispute_as_in_a_short_one(db):
     """The previous and next steps are index look-ups, for dated and undated steps alike:
-    the statement does no more work in a dispute of 600 steps than in one of 20 (it read
-    every dated step of the dispute for a dated one on SQLite, until the branches that
-    concern only undated steps were cut off by their LIMIT instead of a condition)."""
+    their statements do no more work in a dispute of 600 steps than in one of 20."""
     from django.db import connection
+    from django.test.utils import CaptureQueriesContext
 
     short, long = make_dispute(20, seed=7), make_dispute(600, seed=8)
-    select = chain._around_select(True, ())
     for dispute in (short, long):
         last = in_python_order(dispute)[-1]
         Event.objects.create(
@@ -214,9 +201,11 @@ def test_finding_a_steps_place_in_time_reads_as_much_in_a_long_dispute_as_in_a_s
     work = {}
     for name, dispute in (("short", short), ("long", long)):
         steps = in_python_order(dispute)
-        picks = {"dated": steps[len(steps) // 2], "undated": steps[-1]}
-        assert picks["dated"].date_key is not None and picks["undated"].date_key is None
+        picks = {"dated": steps[len(steps) // 2], "undated": steps[-1], "last dated": steps[-2]}
         for kind, step in picks.items():
-            work[name, kind] = database_work(select.text(), [step.pk])
-    for kind in ("dated", "undated"):
+            with CaptureQueriesContext(connection) as queries:
+                chain.previous_step(step), chain.next_step(step)
+            statements = [(q["sql"], None) for q in queries.captured_queries]
+            work[name, kind] = sum(database_work(sql, params) for sql, params in statements)
+    for kind in ("dated", "undated", "last dated"):
         assert work["long", kind] <= 1.5 * work["short", kind] + 20, work

@@ -108,7 +108,7 @@ def full_record(django_user_model):
     markup, newlines)."""
     call_command("loaddata", "russia_tajikistan", verbosity=0)
     try:
-        from disputes.synthetic import make_dispute
+        from bench.generate import make_dispute
     except ImportError:
         make_dispute = None
     if make_dispute is not None:

@@ -5,6 +5,7 @@ import re
 import pytest
 from django.urls import reverse
 
+from bench.generate import make_dispute
 from disputes.models import (
     Case,
     Country,
@@ -15,7 +16,6 @@ from disputes.models import (
     RetaliationLink,
     Source,
 )
-from disputes.synthetic import make_dispute
 
 HX = {"HTTP_HX_REQUEST": "true"}
 RESTORE = {"HTTP_HX_REQUEST": "true", "HTTP_HX_HISTORY_RESTORE_REQUEST": "true"}

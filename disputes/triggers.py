@@ -1,0 +1,183 @@
+"""What the database keeps that Django cannot say in a constraint, written once for both
+SQLite and PostgreSQL, and installed after every `migrate`.
+
+- Rules that span two tables: a link's response is not dated before its cause (when the
+  precision allows the comparison: see disputes/dates.py), and both ends of a link belong to
+  one dispute. A check constraint sees one row; these are checked on the link (insert, or a
+  change of its ends) and on the event (a change of its date or dispute). The models' clean()
+  says the same to editors in words that say what to fix.
+- The record's version (RecordVersion, read by the page cache in caching.py): any write to
+  any of the record's tables gives it a new, random number in the same transaction, so that
+  no write path (the admin, QuerySet.update(), bulk_create(), loaddata, raw SQL) can leave a
+  stale page behind. Random rather than the old one plus one: a flushed or restored database
+  can then never hand a number to a state of the record that differs from the one a page was
+  cached under.
+
+The triggers are dropped before `migrate` and created again after it (pre_migrate and
+post_migrate, apps.py): a migration never meets them (SQLite rebuilds a table to alter it,
+which trips over triggers that name it), and a table a new model brings gets its trigger.
+"""
+
+from __future__ import annotations
+
+PREFIX = "disputes_rule_"
+VERSION_TABLE = "disputes_recordversion"
+
+_LOW = "{t}.date_year * 10000 + COALESCE({t}.date_month, 0) * 100 + COALESCE({t}.date_day, 0)"
+_HIGH = "{t}.date_year * 10000 + COALESCE({t}.date_month, 12) * 100 + COALESCE({t}.date_day, 31)"
+BEFORE = "link_response_before_cause: the response is dated before its cause"
+ACROSS = "link_across_disputes: both events of a link must belong to the same dispute"
+
+# (table, columns whose change is checked (None: on insert), [(condition, message)])
+RULES = [
+    (
+        "disputes_retaliationlink",
+        ("cause_id", "response_id"),
+        [
+            (
+                "SELECT 1 FROM disputes_event c, disputes_event r"
+                " WHERE c.id = NEW.cause_id AND r.id = NEW.response_id"
+                f" AND {_HIGH.format(t='r')} < {_LOW.format(t='c')}",
+                BEFORE,
+            ),
+            (
+                "SELECT 1 FROM disputes_event c, disputes_event r"
+                " WHERE c.id = NEW.cause_id AND r.id = NEW.response_id"
+                " AND c.dispute_id <> r.dispute_id",
+                ACROSS,
+            ),
+        ],
+    ),
+    (
+        "disputes_event",
+        ("date_year", "date_month", "date_day", "dispute_id"),
+        [
+            (
+                "SELECT 1 FROM disputes_retaliationlink l JOIN disputes_event c ON c.id = l.cause_id"
+                f" WHERE l.response_id = NEW.id AND c.id <> NEW.id"
+                f" AND {_HIGH.format(t='NEW')} < {_LOW.format(t='c')}"
+                " UNION ALL SELECT 1 FROM disputes_retaliationlink l"
+                " JOIN disputes_event r ON r.id = l.response_id"
+                f" WHERE l.cause_id = NEW.id AND r.id <> NEW.id"
+                f" AND {_HIGH.format(t='r')} < {_LOW.format(t='NEW')}",
+                BEFORE,
+            ),
+            (
+                "SELECT 1 FROM disputes_retaliationlink l"
+                " JOIN disputes_event c ON c.id = l.cause_id"
+                " JOIN disputes_event r ON r.id = l.response_id"
+                " WHERE (l.cause_id = NEW.id AND r.id <> NEW.id AND r.dispute_id <> NEW.dispute_id)"
+                " OR (l.response_id = NEW.id AND c.id <> NEW.id AND c.dispute_id <> NEW.dispute_id)",
+                ACROSS,
+            ),
+        ],
+    ),
+]
+
+
+def record_tables(app_config, connection) -> list[str]:
+    """Every table of the record that the database holds: the app's models, their
+    many-to-many tables and their edit history, but the version itself (after `migrate
+    disputes zero`, none)."""
+    tables = {model._meta.db_table for model in app_config.get_models(include_auto_created=True)}
+    return sorted(tables & set(connection.introspection.table_names()) - {VERSION_TABLE})
+
+
+def _rules(tables: list[str]):
+    return RULES if {"disputes_event", "disputes_retaliationlink"} <= set(tables) else []
+
+
+def _sqlite(tables: list[str]) -> list[str]:
+    statements = []
+    for table, columns, checks in _rules(tables):
+        for event, when in (("INSERT", "INSERT"), ("UPDATE", f"UPDATE OF {', '.join(columns)}")):
+            if table == "disputes_event" and event == "INSERT":
+                continue  # a new event has no links yet
+            for i, (condition, message) in enumerate(checks):
+                statements.append(
+                    f"CREATE TRIGGER {PREFIX}{table}_{event.lower()}_{i} BEFORE {when} ON {table}"
+                    f" WHEN EXISTS ({condition}) BEGIN SELECT RAISE(ABORT, '{message}'); END"
+                )
+    bump = (
+        f"INSERT OR REPLACE INTO {VERSION_TABLE} (id, version)"
+        " VALUES (1, abs(random() % 4611686018427387903) + 1)"
+    )
+    for table in tables:
+        for event in ("INSERT", "UPDATE", "DELETE"):
+            statements.append(
+                f"CREATE TRIGGER {PREFIX}{table}_version_{event.lower()} AFTER {event} ON {table}"
+                f" BEGIN {bump}; END"
+            )
+    return statements
+
+
+def _postgresql(tables: list[str]) -> list[str]:
+    statements = []
+    for table, columns, checks in _rules(tables):
+        raises = "".join(
+            f" IF EXISTS ({condition}) THEN"
+            f" RAISE EXCEPTION '{message}' USING ERRCODE = 'check_violation'; END IF;"
+            for condition, message in checks
+        )
+        when = "INSERT OR UPDATE" if table != "disputes_event" else "UPDATE"
+        statements += [
+            f"CREATE OR REPLACE FUNCTION {PREFIX}{table}() RETURNS trigger AS $$"
+            f" BEGIN{raises} RETURN NEW; END $$ LANGUAGE plpgsql",
+            f"CREATE TRIGGER {PREFIX}{table} BEFORE {when} OF {', '.join(columns)} ON {table}"
+            f" FOR EACH ROW EXECUTE FUNCTION {PREFIX}{table}()",
+        ]
+    statements.append(
+        f"CREATE OR REPLACE FUNCTION {PREFIX}version() RETURNS trigger AS $$ BEGIN"
+        f" INSERT INTO {VERSION_TABLE} (id, version)"
+        " VALUES (1, floor(random() * 4611686018427387903)::bigint + 1)"
+        " ON CONFLICT (id) DO UPDATE SET version = EXCLUDED.version;"
+        " RETURN NULL; END $$ LANGUAGE plpgsql"
+    )
+    for table in tables:
+        statements.append(
+            f"CREATE TRIGGER {PREFIX}version AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE"
+            f" ON {table} FOR EACH STATEMENT EXECUTE FUNCTION {PREFIX}version()"
+        )
+    return statements
+
+
+def _installed(cursor, vendor: str) -> list[str]:
+    """DROP statements for the triggers installed now."""
+    if vendor == "sqlite":
+        cursor.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE %s",
+            [PREFIX + "%"],
+        )
+        return [f"DROP TRIGGER {name}" for (name,) in cursor.fetchall()]
+    cursor.execute(
+        "SELECT tgname, tgrelid::regclass::text FROM pg_trigger WHERE tgname LIKE %s",
+        [PREFIX + "%"],
+    )
+    return [f"DROP TRIGGER {name} ON {table}" for name, table in cursor.fetchall()]
+
+
+def remove(app_config, using="default", **kwargs) -> None:
+    from django.db import connections
+
+    connection = connections[using]
+    if connection.vendor not in ("sqlite", "postgresql"):
+        return
+    with connection.cursor() as cursor:
+        for statement in _installed(cursor, connection.vendor):
+            cursor.execute(statement)
+
+
+def install(app_config, using="default", **kwargs) -> None:
+    from django.db import connections
+
+    connection = connections[using]
+    build = {"sqlite": _sqlite, "postgresql": _postgresql}.get(connection.vendor)
+    if build is None:
+        return
+    remove(app_config, using)
+    tables = record_tables(app_config, connection)
+    if VERSION_TABLE not in connection.introspection.table_names():
+        return
+    with connection.cursor() as cursor:
+        for statement in build(tables):
+            cursor.execute(statement)
