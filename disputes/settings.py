@@ -173,7 +173,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 
-def cache_from_url(url: str | None) -> dict:
+def cache_from_url(url: str | None, name: str = "CACHE_URL") -> dict:
     """The page cache (disputes/caching.py): Redis, shared by every app server, when
     REDIS_URL or CACHE_URL names one; otherwise each worker's own memory, which needs nothing
     running (its keys carry the record's version, so no worker ever serves a stale page)."""
@@ -197,11 +197,15 @@ def cache_from_url(url: str | None) -> dict:
     if scheme == "dummy":
         return {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
     raise ImproperlyConfigured(
-        f"CACHE_URL={url!r}: use redis://host:6379/0, rediss://..., locmem:// or dummy://"
+        f"{name}={url!r}: use redis://host:6379/0, rediss://..., locmem:// or dummy://"
     )
 
 
-CACHES = {"default": cache_from_url(env_str("REDIS_URL") or env_str("CACHE_URL"))}
+CACHES = {
+    "default": cache_from_url(env_str("REDIS_URL"), "REDIS_URL")
+    if env_str("REDIS_URL")
+    else cache_from_url(env_str("CACHE_URL"))
+}
 # What public pages tell browsers, CDNs and shared proxies (caching.public_page).
 PUBLIC_CACHE_SECONDS = env_int("PUBLIC_CACHE_SECONDS", 60)
 PUBLIC_CACHE_STALE_SECONDS = env_int("PUBLIC_CACHE_STALE_SECONDS", 600)
@@ -223,7 +227,7 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "disputes.storage.StaticFilesStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
 # Running behind a proxy that terminates TLS (the production shape): trust its

@@ -9,6 +9,7 @@ CI runs this module twice: on each worker's memory (the default) and on a real R
 
 import gzip
 import json
+import os
 
 import pytest
 from django.core.cache import caches
@@ -39,6 +40,12 @@ def get_counting(client, path, **headers):
 
 def directives(response) -> set[str]:
     return {part.strip() for part in response.get("Cache-Control", "").split(",")}
+
+
+def test_the_cache_is_the_one_the_environment_names():
+    """CI's Redis pass really runs on Redis (REDIS_URL), the default on each worker's memory."""
+    backend = type(caches["default"]).__name__
+    assert backend == ("RedisCache" if os.environ.get("REDIS_URL") else "LocMemCache")
 
 
 # --- serving from the cache ----------------------------------------------------------------

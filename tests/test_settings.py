@@ -140,3 +140,36 @@ def test_deploy_check_is_clean_under_production_settings():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+CACHE_BACKEND = "from django.conf import settings; print(settings.CACHES['default']['BACKEND'])"
+
+
+@pytest.mark.parametrize(
+    ("env", "backend"),
+    [
+        ({}, "django.core.cache.backends.locmem.LocMemCache"),
+        (
+            {"REDIS_URL": "redis://cache.internal:6379/0"},
+            "django.core.cache.backends.redis.RedisCache",
+        ),
+        (
+            {"CACHE_URL": "rediss://cache.internal:6380/1"},
+            "django.core.cache.backends.redis.RedisCache",
+        ),
+        ({"CACHE_URL": "locmem://"}, "django.core.cache.backends.locmem.LocMemCache"),
+        ({"CACHE_URL": "dummy://"}, "django.core.cache.backends.dummy.DummyCache"),
+    ],
+    ids=["unset", "REDIS_URL", "CACHE_URL redis", "locmem", "dummy"],
+)
+def test_the_page_cache_comes_from_the_environment(env, backend):
+    clean = {"REDIS_URL": "", "CACHE_URL": "", **env}
+    result = run_django(CACHE_BACKEND, DJANGO_SECRET_KEY="k" * 50, **clean)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == backend
+
+
+def test_an_unknown_cache_url_names_the_variable_and_the_choices():
+    result = run_django(CACHE_BACKEND, DJANGO_SECRET_KEY="k" * 50, CACHE_URL="memcached://x")
+    assert result.returncode != 0
+    assert "CACHE_URL='memcached://x'" in result.stderr and "redis://" in result.stderr
