@@ -8,6 +8,8 @@ loads a whole dispute into Python.
 
 from __future__ import annotations
 
+from django.db.models import prefetch_related_objects
+
 from .models import Event, RetaliationLink
 
 NEIGHBOUR_LIMIT = 50
@@ -24,15 +26,28 @@ def previous_step(event: Event) -> Event | None:
     return Event.objects.step_before(event)
 
 
+def links_of(events, limit: int | None = None) -> list[RetaliationLink]:
+    """The links into and out of `events` (read with their states), in pk order, each
+    with both its events and their states. Only the far ends are read, by primary key:
+    joining every link to its two events costs more than the links themselves, and made
+    PostgreSQL read the whole events table into a hash join."""
+    known = {event.pk: event for event in events}
+    links = (
+        list(RetaliationLink.objects.touching(list(known)).order_by("pk")[:limit]) if known else []
+    )
+    far = {end for link in links for end in (link.cause_id, link.response_id)} - known.keys()
+    if far:
+        known.update((e.pk, e) for e in Event.objects.filter(pk__in=far).select_related("actor"))
+    for link in links:
+        link.cause, link.response = known[link.cause_id], known[link.response_id]
+    return links
+
+
 def neighbour_links(event: Event) -> tuple[list[RetaliationLink], list[RetaliationLink]]:
     """(provoked by, provoked): the links into and out of the event in time order of the
     event at their other end, each with its claims."""
-    links = (
-        RetaliationLink.objects.touching([event.pk])
-        .select_related("cause__actor", "response__actor")
-        .prefetch_related("claims")
-        .order_by("pk")[: 2 * NEIGHBOUR_LIMIT]
-    )
+    links = links_of([event], limit=2 * NEIGHBOUR_LIMIT)
+    prefetch_related_objects(links, "claims")
     by = [link for link in links if link.response_id == event.pk]
     provoked = [link for link in links if link.cause_id == event.pk]
     by.sort(key=lambda link: time_key(link.cause))
@@ -40,11 +55,13 @@ def neighbour_links(event: Event) -> tuple[list[RetaliationLink], list[Retaliati
     return by[:NEIGHBOUR_LIMIT], provoked[:NEIGHBOUR_LIMIT]
 
 
-def walk(event: Event, direction: str, depth: int = WALK_DEPTH, limit: int = WALK_LIMIT):
-    """The events the chain reaches from this one, nearest first (see reached_from)."""
-    if direction not in DIRECTIONS:
-        raise ValueError(f"unknown direction {direction!r}: use one of {DIRECTIONS}")
-    return list(Event.objects.reached_from(event, direction, depth, limit))
+def walks(event: Event, depth: int = WALK_DEPTH, limit: int = WALK_LIMIT) -> dict:
+    """{"back": [...], "on": [...]}: the events the chain reaches from this one, nearest
+    first (see Event.objects.reached_from)."""
+    found = {way: [] for way in DIRECTIONS}
+    for reached in Event.objects.reached_from(event, depth, limit):
+        found[reached.way].append(reached)
+    return found
 
 
 def step(event: Event) -> dict:
@@ -59,8 +76,7 @@ def step(event: Event) -> dict:
         "next": next_step(event),
         "provoked_by": provoked_by,
         "provoked": provoked,
-        "back": walk(event, "back"),
-        "on": walk(event, "on"),
+        **walks(event),
     }
 
 

@@ -424,29 +424,36 @@ class EventQuerySet(models.QuerySet):
             & (Q(date_key__lt=event.date_key) | _earlier_in_day(event))
         ).first()
 
-    def reached_from(self, event: Event, direction: str, depth: int, limit: int):
-        """The events the chain reaches from `event`, back through causes ("back") or on
-        through responses ("on"), nearest first, each with `distance` (links away) and
-        `actor_name`: a recursive query, which the ORM cannot write. Branches and merges
-        are followed; a loop stops at the depth limit."""
-        step, join = {"back": ("cause_id", "response_id"), "on": ("response_id", "cause_id")}[
-            direction
-        ]
-        sql = f"""
-            WITH RECURSIVE walk(id, distance) AS (
-                SELECT CAST(%s AS BIGINT), 0
-                UNION SELECT l.{step}, w.distance + 1
-                FROM disputes_retaliationlink l JOIN walk w ON l.{join} = w.id
-                WHERE w.distance < %s
-            ), near AS (
-                SELECT id, MIN(distance) AS distance FROM walk WHERE id <> %s GROUP BY id
-            )
-            SELECT e.*, near.distance, c.name AS actor_name
-            FROM near JOIN disputes_event e ON e.id = near.id
-            JOIN disputes_country c ON c.id = e.actor_id
-            ORDER BY near.distance, e.date_key IS NULL, e.date_key, e.sequence, e.id
-            LIMIT %s"""
-        return self.raw(sql, [event.pk, depth, event.pk, limit])
+    def reached_from(self, event: Event, depth: int, limit: int):
+        """The events the chain reaches from `event`, back through causes and on through
+        responses: up to `limit` each way, nearest first, each with `way` ("back" or "on"),
+        `distance` (links away) and `actor_name`. A recursive query, which the ORM cannot
+        write; branches and merges are followed, and a loop stops at the depth limit."""
+        ways = []
+        for way, step, join in (
+            ("back", "cause_id", "response_id"),
+            ("on", "response_id", "cause_id"),
+        ):
+            ways.append(f"""
+                {way}_walk(id, distance) AS (
+                    SELECT CAST(%s AS BIGINT), 0
+                    UNION SELECT l.{step}, w.distance + 1
+                    FROM disputes_retaliationlink l JOIN {way}_walk w ON l.{join} = w.id
+                    WHERE w.distance < %s
+                ), {way}_near AS (
+                    SELECT id, MIN(distance) AS distance FROM {way}_walk WHERE id <> %s GROUP BY id
+                )""")
+        reached = " UNION ALL ".join(
+            f"""SELECT * FROM (
+                SELECT e.*, '{way}' AS way, near.distance, c.name AS actor_name
+                FROM {way}_near near JOIN disputes_event e ON e.id = near.id
+                JOIN disputes_country c ON c.id = e.actor_id
+                ORDER BY near.distance, e.date_key IS NULL, e.date_key, e.sequence, e.id
+                LIMIT %s) AS {way}_reached"""
+            for way in ("back", "on")
+        )
+        params = [event.pk, depth, event.pk] * 2 + [limit] * 2
+        return self.raw(f"WITH RECURSIVE {', '.join(ways)} {reached}", params)
 
 
 def _later_in_day(event: Event) -> Q:

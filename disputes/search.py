@@ -16,10 +16,15 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import reduce
 
-from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.contrib.postgres.search import (
+    SearchQuery,
+    SearchRank,
+    SearchVector,
+    SearchVectorField,
+)
 from django.db import connection
 from django.db.models import F, Q
-from django.db.models.functions import Left
+from django.db.models.expressions import RawSQL
 
 from .models import Case, Detention, Event, Person, Source
 
@@ -27,9 +32,6 @@ MAX_LENGTH = 200
 MAX_TERMS = 12
 PER_KIND = 10
 CONFIG = "english"
-# A tsvector holds at most 1 MB: a source's text is indexed up to its first 250,000
-# characters, so that a very long source still saves (the migration's index says the same).
-SOURCE_TEXT_LIMIT = 250_000
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _TERM = re.compile(r'"([^"]*)"?|(\S+)')
 
@@ -50,13 +52,16 @@ class Kind:
 
     def document(self):
         """The weighted document a full-text search matches: the title weighted A, the rest
-        B. It is the expression of the kind's GIN index, written the same way."""
-        parts = [Left(name, SOURCE_TEXT_LIMIT) if name == "text" else name for name in self.fields]
+        B. It is the expression of the kind's GIN index, written the same way; a source's is
+        the column PostgreSQL keeps it in (migration 0001), which the model cannot declare
+        because SQLite has nothing like it."""
+        if self.model is Source:
+            return RawSQL('"disputes_source"."search_document"', [], SearchVectorField())
         return reduce(
             operator.add,
             (
                 SearchVector(part, weight="A" if i == 0 else "B", config=CONFIG)
-                for i, part in enumerate(parts)
+                for i, part in enumerate(self.fields)
             ),
         )
 

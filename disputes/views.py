@@ -136,7 +136,7 @@ def _ladder(dispute, countries, page_number):
     page = Paginator(steps, LADDER_PAGE).get_page(page_number)
     window = list(page)
     row_of = {event.pk: i + 1 for i, event in enumerate(window)}
-    links = _links_of(window)
+    links = chain.links_of(window)
     lane_of, lane_names = _lanes(countries)
     incoming, outgoing = defaultdict(list), defaultdict(list)
     for link in links:
@@ -160,23 +160,6 @@ def _ladder(dispute, countries, page_number):
         "lane_names": lane_names,
         "page": page,
     }
-
-
-def _links_of(window):
-    """The links into and out of the window's steps, each with both its events (and their
-    states). Most ends are steps of the window, already read: only the others are read,
-    by primary key (joining every link to its two events made PostgreSQL read the whole
-    events table into a hash join)."""
-    events = {event.pk: event for event in window}
-    links = list(RetaliationLink.objects.touching(list(events)).order_by("pk")) if events else []
-    outside = {end for link in links for end in (link.cause_id, link.response_id)} - set(events)
-    if outside:
-        events.update(
-            (e.pk, e) for e in Event.objects.filter(pk__in=outside).select_related("actor")
-        )
-    for link in links:
-        link.cause, link.response = events[link.cause_id], events[link.response_id]
-    return links
 
 
 TRACKS = 4

@@ -126,7 +126,7 @@ def test_recursive_walk_matches_a_breadth_first_search(dispute, direction):
             edges.setdefault(cause, []).append(response)
     for event in Event.objects.filter(dispute=dispute):
         expected = _python_walk(event.pk, edges, chain.WALK_DEPTH)
-        found = chain.walk(event, direction, limit=1000)
+        found = chain.walks(event, limit=1000)[direction]
         assert {e.pk: e.distance for e in found} == expected
         assert [e.distance for e in found] == sorted(e.distance for e in found)
         assert all(e.actor_name for e in found)
@@ -138,15 +138,17 @@ def test_walk_survives_a_loop_and_respects_its_limit(dispute):
     b.save()
     RetaliationLink.objects.get_or_create(cause=a, response=b, defaults={"evidence": "stated"})
     RetaliationLink.objects.get_or_create(cause=b, response=a, defaults={"evidence": "denied"})
-    found = chain.walk(a, "on", limit=5)
+    found = chain.walks(a, limit=5)["on"]
     assert len(found) <= 5
     assert a.pk not in {e.pk for e in found}
     assert b.pk in {e.pk for e in found}
 
 
-def test_walk_rejects_an_unknown_direction(dispute):
-    with pytest.raises(ValueError):
-        chain.walk(Event.objects.first(), "sideways")
+def test_each_way_keeps_its_own_limit(dispute):
+    event = next(e for e in in_python_order(dispute) if min(map(len, chain.walks(e).values())) >= 3)
+    found = chain.walks(event, limit=2)
+    assert len(found["back"]) == 2 and len(found["on"]) == 2
+    assert {e.way for e in found["back"]} == {"back"} and {e.way for e in found["on"]} == {"on"}
 
 
 def test_synthetic_disputes_branch_and_merge(dispute):

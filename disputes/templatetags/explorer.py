@@ -2,7 +2,7 @@
 
 from django import template
 from django.conf import settings
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from disputes import dates
@@ -120,4 +120,33 @@ def event_date(event, short=False) -> str:
         bound.iso(),
         bound.display(),
         reason,
+    )
+
+
+WALK_ITEM = (
+    '<li><a href="{0}" hx-get="{0}" hx-target="#step" hx-swap="outerHTML" hx-push-url="true">'
+    '{1}</a> <span class="meta">{2} · {3} · {4} link{5} {6}</span></li>'
+)
+
+
+@register.simple_tag
+def walk_items(events):
+    """The events a walk reached (chain.walks) as list items, each a step to walk to, with
+    how many links away it is. One format string for a list that can be two dozen long
+    (an included partial per item was half of rendering a step)."""
+    return format_html_join(
+        "",
+        WALK_ITEM,
+        (
+            (
+                event.get_absolute_url(),
+                event.title,
+                event.actor_name,
+                event.date.display(),
+                event.distance,
+                "" if event.distance == 1 else "s",
+                event.way,
+            )
+            for event in events
+        ),
     )
