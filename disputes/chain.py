@@ -8,9 +8,9 @@ loads a whole dispute into Python.
 
 from __future__ import annotations
 
-from django.db.models import prefetch_related_objects
+from collections import defaultdict
 
-from .models import Event, RetaliationLink
+from .models import Claim, Event, RetaliationLink
 
 NEIGHBOUR_LIMIT = 50
 WALK_DEPTH = 6
@@ -45,9 +45,13 @@ def links_of(events, limit: int | None = None) -> list[RetaliationLink]:
 
 def neighbour_links(event: Event) -> tuple[list[RetaliationLink], list[RetaliationLink]]:
     """(provoked by, provoked): the links into and out of the event in time order of the
-    event at their other end, each with its claims."""
+    event at their other end, each with its claims (`claim_list`)."""
     links = links_of([event], limit=2 * NEIGHBOUR_LIMIT)
-    prefetch_related_objects(links, "claims")
+    claims = defaultdict(list)
+    for claim in Claim.objects.filter(link__in=links):
+        claims[claim.link_id].append(claim)
+    for link in links:
+        link.claim_list = claims[link.pk]
     by = [link for link in links if link.response_id == event.pk]
     provoked = [link for link in links if link.cause_id == event.pk]
     by.sort(key=lambda link: time_key(link.cause))
@@ -65,13 +69,12 @@ def walks(event: Event, depth: int = WALK_DEPTH, limit: int = WALK_LIMIT) -> dic
 
 
 def step(event: Event) -> dict:
-    """Everything the step panel shows around one event (read with Event.objects.for_step,
-    so that its people and quotes are there already)."""
+    """Everything the step panel shows around one event (read with Event.objects.for_step)."""
     provoked_by, provoked = neighbour_links(event)
     return {
         "event": event,
-        "people": event.people.all(),
-        "quotes": event.citations.all(),
+        "people": list(event.people.all()),
+        "quotes": list(event.citations.with_sentence()),
         "previous": previous_step(event),
         "next": next_step(event),
         "provoked_by": provoked_by,

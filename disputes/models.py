@@ -13,7 +13,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import F, OuterRef, Prefetch, Q, Subquery
+from django.db.models import F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
 from django.urls import reverse
@@ -392,10 +392,12 @@ class EventQuerySet(models.QuerySet):
         return self.order_by(F("date_key").asc(nulls_last=True), "sequence", "pk")
 
     def for_step(self):
-        """What a step panel shows of the event itself, read with it."""
+        """What a step panel shows of the event itself, read with it (its people and quotes
+        are read by chain.step: for one event, prefetch_related's bookkeeping costs more
+        than the queries)."""
         return self.select_related(
             "dispute", "actor", "case", "detention__person", "detention__holding_country"
-        ).prefetch_related("people", Prefetch("citations", Citation.objects.with_sentence()))
+        )
 
     def step_after(self, event: Event) -> Event | None:
         """The step after `event` in its dispute's time order: two index look-ups at most."""
