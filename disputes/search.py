@@ -31,6 +31,7 @@ from .models import Case, Detention, Event, Person, Source
 MAX_LENGTH = 200
 MAX_TERMS = 12
 PER_KIND = 10
+CANDIDATES = 200
 CONFIG = "english"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _TERM = re.compile(r'"([^"]*)"?|(\S+)')
@@ -41,22 +42,26 @@ class Kind:
     key: str
     label: str
     model: type
-    fields: list[str]  # the first is the title; weighted highest
+    fields: list[str]  # the record's own text; the first is the title, weighted highest
     related: list[str] = field(default_factory=list)
     # The order of results found by words (with the pk last, so that ties come out the same
     # way every time).
     order: tuple = ("pk",)
-    # On PostgreSQL, whether migration 0001's GIN index holds this kind's document, so that
-    # a search reads the index (a detention's fields include its person's, in another table).
-    indexed: bool = True
+    # A relation to a person whose words also find this record (a detention's person).
+    via: str = ""
+    ranked: bool = True
+
+    @property
+    def table(self) -> str:
+        return self.model._meta.db_table
 
     def document(self):
-        """The weighted document a full-text search matches: the title weighted A, the rest
-        B. It is the expression of the kind's GIN index, written the same way; a source's is
-        the column PostgreSQL keeps it in (migration 0001), which the model cannot declare
-        because SQLite has nothing like it."""
+        """The weighted document a full-text search matches on PostgreSQL: the title
+        weighted A, the rest B. It is the expression of the kind's GIN index (migration
+        0001), written the same way; a source's is the column PostgreSQL keeps it in, which
+        the model cannot declare because SQLite has nothing like it."""
         if self.model is Source:
-            return RawSQL('"disputes_source"."search_document"', [], SearchVectorField())
+            return RawSQL(f'"{self.table}"."search_document"', [], SearchVectorField())
         return reduce(
             operator.add,
             (
@@ -84,13 +89,15 @@ KINDS = [
         "detention",
         "Detentions",
         Detention,
-        ["group_description", "person__name", "person__description", "place"],
+        ["group_description", "place"],
         ["person", "holding_country"],
         order=("dispute__title", "start_year", "start_month", "start_day", "pk"),
-        indexed=False,
+        via="person",
+        ranked=False,
     ),
     Kind("source", "Sources", Source, ["title", "publisher", "text"], order=("title", "pk")),
 ]
+PEOPLE = KINDS[1]
 
 
 @dataclass
@@ -166,40 +173,83 @@ def search(raw: str) -> Outcome:
 
 def _full_text(text: str) -> list[tuple[Kind, list]]:
     """Ranked matches of the websearch query (quotes and minus signs mean what readers
-    expect), through each kind's GIN index."""
+    expect), through each kind's GIN index. A common word matches thousands of rows: the
+    best are chosen among the first CANDIDATES the index gives, so that ranking costs the
+    same however large the record grows."""
     query = SearchQuery(text, search_type="websearch", config=CONFIG)
+
+    def matching(kind):
+        """The pks of the kind's rows that match, unordered (so that a LIMIT stops early)."""
+        own = kind.model.objects.alias(search_document=kind.document())
+        pks = own.filter(search_document=query).order_by().values("pk")
+        if kind.via:
+            through = kind.model.objects.filter(**{f"{kind.via}__in": matching(PEOPLE)})
+            pks = kind.model.objects.filter(Q(pk__in=pks) | Q(pk__in=through.values("pk")))
+            pks = pks.order_by().values("pk")
+        return pks
+
     groups = []
     for kind in KINDS:
-        document = kind.document()
-        hits = (
-            kind.queryset()
-            .alias(document=document)
-            .filter(document=query)
-            .annotate(rank=SearchRank(document, query))
-            .order_by("-rank", "pk")[:PER_KIND]
-        )
-        groups.append((kind, list(hits)))
+        if kind.ranked:
+            candidates = matching(kind)[:CANDIDATES]
+            hits = (
+                kind.queryset()
+                .filter(pk__in=candidates)
+                .annotate(rank=SearchRank(kind.document(), query))
+                .order_by("-rank", "pk")
+            )
+        else:
+            hits = kind.queryset().filter(pk__in=matching(kind)).order_by(*kind.order)
+        groups.append((kind, list(hits[:PER_KIND])))
     return groups
 
 
 def _substring(words: list[str], excluded: list[str]) -> list[tuple[Kind, list]]:
-    """Every word in some field, no excluded word in any (icontains, which PostgreSQL answers
-    from migration 0001's trigram indexes). A field that is NULL (a detention without a
-    known person) matches nothing and so excludes nothing."""
+    """Every word in some field, no excluded word in any. On PostgreSQL icontains, which
+    migration 0001's trigram indexes answer (a source's text, long, is left to full-text
+    search); on SQLite, the FTS5 trigram index of each kind (disputes/triggers.py), asked
+    once for all the words of three characters or more, which it can answer. A field that
+    is NULL (a detention without a known person) matches nothing and so excludes nothing."""
     groups = []
     for kind in KINDS:
-
-        def anywhere(word, kind=kind):
-            return reduce(operator.or_, (Q(**{f"{name}__icontains": word}) for name in kind.fields))
-
-        condition = Q()
-        for word in words:
-            condition &= anywhere(word)
-        for word in excluded:
-            condition &= ~anywhere(word)
-        hits = kind.queryset().filter(condition).order_by(*kind.order)[:PER_KIND]
+        condition = _containing(kind, words, excluded)
+        # As in _full_text: the first CANDIDATES matches, in their kind's order.
+        matches = kind.model.objects.filter(condition).order_by().values("pk")[:CANDIDATES]
+        hits = kind.queryset().filter(pk__in=matches).order_by(*kind.order)[:PER_KIND]
         groups.append((kind, list(hits)))
     return groups
+
+
+def _containing(kind: Kind, words: list[str], excluded: list[str]) -> Q:
+    """The rows of `kind` with every word inside one of its fields (or its person's) and no
+    excluded word in any."""
+    condition = Q()
+    indexed = [w for w in words if len(w) >= 3] if connection.vendor == "sqlite" else []
+    if indexed:
+        match = " AND ".join(_phrase(word) for word in indexed)
+        match += "".join(f" NOT {_phrase(word)}" for word in excluded if len(word) >= 3)
+        table = f"{kind.table}_fts"
+        own = RawSQL(f'SELECT rowid FROM "{table}" WHERE "{table}" MATCH %s', [match])
+        condition = Q(pk__in=own)
+        excluded = [word for word in excluded if len(word) < 3]
+    for word in words:
+        if word not in indexed:
+            condition &= _in_a_field(kind, word)
+    for word in excluded:
+        condition &= ~_in_a_field(kind, word)
+    if kind.via:
+        people = PEOPLE.model.objects.filter(_containing(PEOPLE, words, excluded)).values("pk")
+        condition |= Q(**{f"{kind.via}__in": people})
+    return condition
+
+
+def _in_a_field(kind: Kind, word: str) -> Q:
+    fields = [f for f in kind.fields if not (connection.vendor == "postgresql" and f == "text")]
+    return reduce(operator.or_, (Q(**{f"{name}__icontains": word}) for name in fields))
+
+
+def _phrase(word: str) -> str:
+    return '"' + word.replace('"', '""') + '"'
 
 
 def excerpt(text: str, query: str, width: int = 90) -> str:

@@ -1,12 +1,10 @@
 """The base every page builds on: the home page, htmx from our own static files, the
-error page, and the packaging promises (the container runs the script CI smoke-tests)."""
+error page, and the article's data loaded once."""
 
 import re
 from pathlib import Path
 
 import django_htmx
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_home_page_renders_through_the_base_template(client, db):
@@ -31,19 +29,6 @@ def test_unknown_url_is_a_404_in_the_sites_design(client, db):
     html = response.content.decode()
     assert "Not found" in html
     assert "Dispute Explorer" in html
-
-
-def test_dockerfile_runs_the_smoke_tested_start_script():
-    dockerfile = (ROOT / "Dockerfile").read_text()
-    assert dockerfile.startswith("#") and "FROM python:3.11-slim" in dockerfile
-    assert re.search(r'^CMD \["bin/start"\]$', dockerfile, re.M)
-    assert re.search(r"^USER app$", dockerfile, re.M)
-    assert "-c', 'constraints.txt'" in dockerfile
-    assert "collectstatic" in dockerfile
-    assert re.search(r"HEALTHCHECK .*\n.*/healthz", dockerfile)
-    smoke = (ROOT / ".ci" / "smoke").read_text()
-    assert "bin/start" in smoke
-    assert ".ci/smoke" in (ROOT / ".ci" / "run").read_text()
 
 
 def test_the_repositorys_copy_of_the_article_is_the_captured_seed():

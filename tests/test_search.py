@@ -179,3 +179,47 @@ def test_postgres_finds_words_within_words_through_trigram_indexes(record):
             cursor.execute(f"EXPLAIN {sql}")
             plan = "\n".join(row[0] for row in cursor.fetchall())
             assert "_trgm" in plan, plan
+
+
+def hits(query, key):
+    return {k.key: h for k, h in search.search(query).groups}[key]
+
+
+def test_words_inside_words_follow_every_kind_of_write(record):
+    """SQLite answers from its FTS5 trigram index, which triggers keep in step with every
+    write (PostgreSQL reads the tables themselves): a save, QuerySet.update() and a delete
+    are each seen by the next search."""
+    from disputes.models import Event
+
+    event = Event.objects.first()
+    event.title = "Quixotic border incident"
+    event.save()
+    assert [e.pk for e in hits("uixoti", "event")] == [event.pk]
+    Event.objects.filter(pk=event.pk).update(title="Zephyrine standoff")
+    assert not hits("uixoti", "event")
+    assert [e.pk for e in hits("ephyrin", "event")] == [event.pk]
+    Event.objects.filter(pk=event.pk).update(summary="")
+    event.refresh_from_db()
+    event.citations.all().delete()
+    event.provoked_links.all().delete()
+    event.provoked_by_links.all().delete()
+    event.delete()
+    assert not hits("ephyrin", "event")
+
+
+def test_short_words_and_exclusions_narrow_what_the_index_found(record):
+    from disputes.models import Person
+
+    people = Person.objects.exclude(name="")
+    first, second = people[0], people[1]
+    found = {p.pk for p in hits(f"Example {first.name.split()[1]}", "person")}
+    assert first.pk in found and second.pk not in found
+    excluded = {p.pk for p in hits(f"Example -{first.name.split()[1]}", "person")}
+    assert first.pk not in excluded and excluded
+
+
+def test_a_detention_is_found_by_its_persons_name(record):
+    from disputes.models import Detention
+
+    held = Detention.objects.exclude(person=None).select_related("person").first()
+    assert held.pk in {d.pk for d in hits(held.person.name, "detention")}

@@ -34,6 +34,7 @@ DOCUMENTS = {
     "disputes_event": ["title", "summary"],
     "disputes_person": ["name", "description"],
     "disputes_case": ["title", "charges", "court", "sentence"],
+    "disputes_detention": ["group_description", "place"],
 }
 # A source's text is long: its document is kept by PostgreSQL in a generated column, so that
 # neither a search nor its ranking builds it again (the model does not list the column:
@@ -43,6 +44,7 @@ TRIGRAMS = {
     "disputes_event": ["title", "summary"],
     "disputes_person": ["name", "description"],
     "disputes_case": ["title", "charges", "court", "sentence"],
+    "disputes_detention": ["group_description", "place"],
     "disputes_source": ["title", "publisher", "text"],
 }
 
