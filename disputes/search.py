@@ -61,7 +61,9 @@ class Kind:
         0001), written the same way; a source's is the column PostgreSQL keeps it in, which
         the model cannot declare because SQLite has nothing like it."""
         if self.model is Source:
-            return RawSQL(f'"{self.table}"."search_document"', [], SearchVectorField())
+            # Unqualified, so that it names the column of whichever query it stands in
+            # (Django gives the table another alias inside a subquery).
+            return RawSQL('"search_document"', [], SearchVectorField())
         return reduce(
             operator.add,
             (
