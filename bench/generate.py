@@ -129,14 +129,14 @@ def make_dispute(
             ),
             batch_size=BATCH,
         )
-        Role.objects.bulk_create(
+        roles = Role.objects.bulk_create(
             (
                 Role(person=p, title=f"official no. {i}", country=countries[i % 2])
                 for i, p in enumerate(people[::10])
             ),
             batch_size=BATCH,
         )
-        PersonRelation.objects.bulk_create(
+        relations = PersonRelation.objects.bulk_create(
             (
                 PersonRelation(person=people[i], kind=PersonRelation.Kind.ALLY, other=people[i + 1])
                 for i in range(0, n_people - 1, 10)
@@ -290,7 +290,7 @@ def make_dispute(
             batch_size=BATCH,
         )
         say(f"  {len(links)} links")
-        Claim.objects.bulk_create(
+        claims = Claim.objects.bulk_create(
             (
                 Claim(
                     link=link,
@@ -303,7 +303,9 @@ def make_dispute(
             batch_size=BATCH,
         )
 
-        types = ContentType.objects.get_for_models(Event, RetaliationLink, Person, Case, Detention)
+        types = ContentType.objects.get_for_models(
+            Dispute, Event, RetaliationLink, Claim, Person, Role, PersonRelation, Case, Detention
+        )
 
         def cite(obj, index):
             source, s, e = spans[index % len(spans)]
@@ -321,9 +323,41 @@ def make_dispute(
         citations += [cite(p, k) for k, p in enumerate(people)]
         citations += [cite(c, k * 20) for k, c in enumerate(cases)]
         citations += [cite(d, k * 20 + 1) for k, d in enumerate(detentions)]
+        # Uncited records are drafts, which no public page shows: every one is cited.
+        citations.append(cite(dispute, 0))
+        citations += [cite(claim, index_of[claim.link.response_id]) for claim in claims]
+        citations += [cite(role, k * 10) for k, role in enumerate(roles)]
+        citations += [cite(relation, k * 10) for k, relation in enumerate(relations)]
         Citation.objects.bulk_create(citations, batch_size=BATCH)
         say(f"  {len(citations)} citations")
     return dispute
+
+
+def publish(*records, source=None):
+    """Cite each record with the first sentence of `source` (the first source, or a note
+    made for the purpose): a record no citation supports is a draft, shown nowhere public.
+    Returns the records, so that `event = publish(Event.objects.create(...))[0]` reads."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from disputes.models import Citation, Source
+
+    source = source or Source.objects.order_by("pk").first()
+    if source is None:
+        source = Source.objects.create(
+            title="Notes for a test", publisher="Generated", text="Recorded for a test."
+        )
+    quote = source.text.split("\n", 1)[0][:80] or source.text[:80]
+    Citation.objects.bulk_create(
+        Citation(
+            source=source,
+            quote=quote,
+            start=source.text.index(quote),
+            content_type=ContentType.objects.get_for_model(record),
+            object_id=record.pk,
+        )
+        for record in records
+    )
+    return records
 
 
 def analyze() -> None:

@@ -19,21 +19,23 @@ DIRECTIONS = ("back", "on")
 
 
 def next_step(event: Event) -> Event | None:
-    return Event.objects.step_after(event)
+    return Event.objects.public().step_after(event)
 
 
 def previous_step(event: Event) -> Event | None:
-    return Event.objects.step_before(event)
+    return Event.objects.public().step_before(event)
 
 
 def links_of(events, limit: int | None = None) -> list[RetaliationLink]:
-    """The links into and out of `events` (read with their states), in pk order, each
-    with both its events and their states. Only the far ends are read, by primary key:
+    """The public links into and out of `events` (read with their states), in pk order,
+    each with both its events and their states. Only the far ends are read, by primary key:
     joining every link to its two events costs more than the links themselves, and made
     PostgreSQL read the whole events table into a hash join."""
     known = {event.pk: event for event in events}
     links = (
-        list(RetaliationLink.objects.touching(list(known)).order_by("pk")[:limit]) if known else []
+        list(RetaliationLink.objects.public().touching(list(known)).order_by("pk")[:limit])
+        if known
+        else []
     )
     far = {end for link in links for end in (link.cause_id, link.response_id)} - known.keys()
     if far:
@@ -48,7 +50,7 @@ def neighbour_links(event: Event) -> tuple[list[RetaliationLink], list[Retaliati
     event at their other end, each with its claims (`claim_list`)."""
     links = links_of([event], limit=2 * NEIGHBOUR_LIMIT)
     claims = defaultdict(list)
-    for claim in Claim.objects.filter(link__in=links):
+    for claim in Claim.objects.public().filter(link__in=links):
         claims[claim.link_id].append(claim)
     for link in links:
         link.claim_list = claims[link.pk]
@@ -73,7 +75,7 @@ def step(event: Event) -> dict:
     provoked_by, provoked = neighbour_links(event)
     return {
         "event": event,
-        "people": list(event.people.all()),
+        "people": list(event.people.public()),
         "quotes": list(event.citations.with_sentence()),
         "previous": previous_step(event),
         "next": next_step(event),

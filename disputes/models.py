@@ -13,10 +13,11 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import F, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Exists, ExpressionWrapper, F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce, Now
 from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.text import slugify
 from simple_history.models import HistoricalRecords
 
@@ -26,6 +27,62 @@ from .dates import FuzzyDate
 COUNTRY_CODE = RegexValidator(
     r"^[A-Z]{2}\Z", "Use the ISO 3166-1 alpha-2 code: two capital letters, such as RU or TJ."
 )
+
+
+class PublicQuerySet(models.QuerySet):
+    """What readers may see. A record that no citation supports is a draft: editors see it
+    (marked) in the admin; every public surface (pages, fragments, the ladder, search) reads
+    through `public()`, so a draft appears nowhere else. A record that hangs off another
+    (an event off its dispute, a link off its two events) is public only when that one is."""
+
+    def public(self):
+        return self.filter(self.model.public_condition())
+
+    def with_public_flags(self, *relations: str):
+        """`<relation>_is_public` on each row, for each foreign key in `relations`: whether
+        the record it points at may be shown (a public event may name a draft case: the
+        page then leaves the case out), read with the row."""
+        return self.annotate(
+            **{
+                f"{name}_is_public": ExpressionWrapper(
+                    self.model._meta.get_field(name).related_model.public_condition(name),
+                    output_field=models.BooleanField(),
+                )
+                for name in relations
+            }
+        )
+
+
+def cited(model, path: str = "") -> Exists:
+    """True for the rows (or, with `path`, the related rows at that path) of `model` that some
+    citation supports: one probe of the citations' (content_type, object_id) index."""
+    return Exists(
+        Citation.objects.filter(
+            content_type=ContentType.objects.get_for_model(model),
+            object_id=OuterRef(f"{path}_id" if path else "pk"),
+        )
+    )
+
+
+def _join(path: str, name: str) -> str:
+    return f"{path}__{name}" if path else name
+
+
+class Recorded(models.Model):
+    """A part of the record readers see, with when it last changed: set on every save
+    (the admin saves the record whenever anything of it changes, its quotes included) and
+    when a citation of it is added, changed or removed (Citation.save and delete)."""
+
+    last_changed = models.DateTimeField(
+        auto_now=True,
+        # A row written without it (a fixture that predates the field, raw SQL) gets the time
+        # of its writing from the database.
+        db_default=Now(),
+        help_text="When this record or one of its citations last changed.",
+    )
+
+    class Meta:
+        abstract = True
 
 
 class PermalinkMixin:
@@ -78,7 +135,7 @@ def fuzzy_date_fields(
     }
 
 
-class Country(PermalinkMixin, models.Model):
+class Country(PermalinkMixin, Recorded):
     code = models.CharField(
         "ISO code",
         max_length=2,
@@ -92,6 +149,8 @@ class Country(PermalinkMixin, models.Model):
     history = HistoricalRecords()
 
     url_name = "disputes:country"
+
+    objects = PublicQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -109,8 +168,13 @@ class Country(PermalinkMixin, models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @classmethod
+    def public_condition(cls, path: str = "") -> Q:
+        """A state is reference data (its code and name), not a claim: always public."""
+        return Q()
 
-class Source(PermalinkMixin, models.Model):
+
+class Source(PermalinkMixin, Recorded):
     title = models.CharField(max_length=300)
     publisher = models.CharField(max_length=200)
     url = models.URLField(
@@ -126,6 +190,8 @@ class Source(PermalinkMixin, models.Model):
     history = HistoricalRecords()
 
     url_name = "disputes:source"
+
+    objects = PublicQuerySet.as_manager()
 
     class Meta:
         ordering = ["title"]
@@ -177,6 +243,11 @@ class Source(PermalinkMixin, models.Model):
                 }
             )
 
+    @classmethod
+    def public_condition(cls, path: str = "") -> Q:
+        """A source is the evidence itself: always public, whatever cites it so far."""
+        return Q()
+
 
 class Sentence(models.Model):
     """A sentence of a source's text, so that a reader can be pointed at it and so that no
@@ -223,7 +294,7 @@ class Sentence(models.Model):
         return f"s{self.number}"
 
 
-class Dispute(PermalinkMixin, models.Model):
+class Dispute(PermalinkMixin, Recorded):
     title = models.CharField(max_length=200, unique=True)
     summary = models.TextField(blank=True)
     countries = models.ManyToManyField(
@@ -235,14 +306,20 @@ class Dispute(PermalinkMixin, models.Model):
 
     url_name = "disputes:dispute"
 
+    objects = PublicQuerySet.as_manager()
+
     class Meta:
         ordering = ["title"]
 
     def __str__(self) -> str:
         return self.title
 
+    @classmethod
+    def public_condition(cls, path: str = "") -> Q:
+        return Q(cited(cls, path))
 
-class Person(PermalinkMixin, models.Model):
+
+class Person(PermalinkMixin, Recorded):
     name = models.CharField(
         max_length=200, blank=True, help_text="Empty when the source does not name the person."
     )
@@ -255,6 +332,8 @@ class Person(PermalinkMixin, models.Model):
     history = HistoricalRecords(m2m_fields=[citizenships])
 
     url_name = "disputes:person"
+
+    objects = PublicQuerySet.as_manager()
 
     class Meta:
         ordering = ["name", "description"]
@@ -277,8 +356,12 @@ class Person(PermalinkMixin, models.Model):
     def named(self) -> bool:
         return bool(self.name)
 
+    @classmethod
+    def public_condition(cls, path: str = "") -> Q:
+        return Q(cited(cls, path))
 
-class Role(models.Model):
+
+class Role(Recorded):
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="roles")
     title = models.CharField(max_length=300, help_text='e.g. "head of the national railroad".')
     country = models.ForeignKey(
@@ -291,6 +374,8 @@ class Role(models.Model):
     )
     citations = GenericRelation("Citation")
     history = HistoricalRecords()
+
+    objects = PublicQuerySet.as_manager()
 
     class Meta:
         ordering = ["person", "title"]
@@ -305,8 +390,12 @@ class Role(models.Model):
     def __str__(self) -> str:
         return f"{self.person}: {self.title}"
 
+    @classmethod
+    def public_condition(cls, path: str = "") -> Q:
+        return Q(cited(cls, path)) & Person.public_condition(_join(path, "person"))
 
-class PersonRelation(models.Model):
+
+class PersonRelation(Recorded):
     class Kind(models.TextChoices):
         PARENT = "parent", "parent of"
         ALLY = "ally", "political ally of"
@@ -319,6 +408,8 @@ class PersonRelation(models.Model):
     detail = models.CharField(max_length=300, blank=True)
     citations = GenericRelation("Citation")
     history = HistoricalRecords()
+
+    objects = PublicQuerySet.as_manager()
 
     class Meta:
         ordering = ["person", "kind"]
@@ -338,8 +429,16 @@ class PersonRelation(models.Model):
     def __str__(self) -> str:
         return f"{self.person} is {self.get_kind_display()} {self.other}"
 
+    @classmethod
+    def public_condition(cls, path: str = "") -> Q:
+        return (
+            Q(cited(cls, path))
+            & Person.public_condition(_join(path, "person"))
+            & Person.public_condition(_join(path, "other"))
+        )
 
-class Case(PermalinkMixin, models.Model):
+
+class Case(PermalinkMixin, Recorded):
     class Outcome(models.TextChoices):
         PENDING = "pending", "pending"
         CONVICTED = "convicted", "convicted"
@@ -366,12 +465,18 @@ class Case(PermalinkMixin, models.Model):
 
     url_name = "disputes:case"
 
+    objects = PublicQuerySet.as_manager()
+
     class Meta:
         ordering = ["title"]
         indexes = [models.Index(fields=["dispute", "title"])]
 
     def __str__(self) -> str:
         return self.title
+
+    @classmethod
+    def public_condition(cls, path: str = "") -> Q:
+        return Q(cited(cls, path)) & Dispute.public_condition(_join(path, "dispute"))
 
 
 NOT_BEFORE_NEEDS_DATE = (
@@ -384,7 +489,7 @@ NOT_BEFORE_NEEDS_REASON = (
 )
 
 
-class EventQuerySet(models.QuerySet):
+class EventQuerySet(PublicQuerySet):
     """Time order is the order of the event index: date_key (undated steps last), then
     sequence, then pk. The neighbours of a step are read as ranges of that index."""
 
@@ -397,7 +502,7 @@ class EventQuerySet(models.QuerySet):
         than the queries)."""
         return self.select_related(
             "dispute", "actor", "case", "detention__person", "detention__holding_country"
-        )
+        ).with_public_flags("case", "detention")
 
     def step_after(self, event: Event) -> Event | None:
         """The step after `event` in its dispute's time order: two index look-ups at most."""
@@ -431,6 +536,14 @@ class EventQuerySet(models.QuerySet):
         responses: up to `limit` each way, nearest first, each with `way` ("back" or "on"),
         `distance` (links away) and `actor_name`. A recursive query, which the ORM cannot
         write; branches and merges are followed, and a loop stops at the depth limit."""
+        # The links walked are the public ones, as RetaliationLink.objects.public() says:
+        # a walk never passes through a draft (nor reaches one: a public link's ends are).
+        links, link_params = (
+            RetaliationLink.objects.public()
+            .order_by()
+            .values("cause_id", "response_id")
+            .query.sql_with_params()
+        )
         ways = []
         for way, step, join in (
             ("back", "cause_id", "response_id"),
@@ -440,7 +553,7 @@ class EventQuerySet(models.QuerySet):
                 {way}_walk(id, distance) AS (
                     SELECT CAST(%s AS BIGINT), 0
                     UNION SELECT l.{step}, w.distance + 1
-                    FROM disputes_retaliationlink l JOIN {way}_walk w ON l.{join} = w.id
+                    FROM ({links}) l JOIN {way}_walk w ON l.{join} = w.id
                     WHERE w.distance < %s
                 ), {way}_near AS (
                     SELECT id, MIN(distance) AS distance FROM {way}_walk WHERE id <> %s GROUP BY id
@@ -454,7 +567,7 @@ class EventQuerySet(models.QuerySet):
                 LIMIT %s) AS {way}_reached"""
             for way in ("back", "on")
         )
-        params = [event.pk, depth, event.pk] * 2 + [limit] * 2
+        params = [event.pk, *link_params, depth, event.pk] * 2 + [limit] * 2
         return self.raw(f"WITH RECURSIVE {', '.join(ways)} {reached}", params)
 
 
@@ -468,7 +581,7 @@ def _earlier_in_day(event: Event) -> Q:
     return Q(sequence__lt=event.sequence) | Q(sequence=event.sequence, pk__lt=event.pk)
 
 
-class Event(PermalinkMixin, models.Model):
+class Event(PermalinkMixin, Recorded):
     """A step of a dispute: the unit of the timeline and of permalinks."""
 
     class Kind(models.TextChoices):
@@ -672,8 +785,12 @@ class Event(PermalinkMixin, models.Model):
                     )
                 raise ValidationError({"date_year": f"{problem}: correct the date or the link."})
 
+    @classmethod
+    def public_condition(cls, path: str = "") -> Q:
+        return Q(cited(cls, path)) & Dispute.public_condition(_join(path, "dispute"))
 
-class Detention(PermalinkMixin, models.Model):
+
+class Detention(PermalinkMixin, Recorded):
     class Ending(models.TextChoices):
         ONGOING = "ongoing", "still held"
         RELEASED = "released", "released"
@@ -719,6 +836,8 @@ class Detention(PermalinkMixin, models.Model):
     history = HistoricalRecords()
 
     url_name = "disputes:detention"
+
+    objects = PublicQuerySet.as_manager()
 
     class Meta:
         ordering = ["dispute", "start_year", "start_month", "start_day", "pk"]
@@ -776,14 +895,18 @@ class Detention(PermalinkMixin, models.Model):
                 {"group_size_min": "A size belongs to a group: clear it, or clear the person."}
             )
 
+    @classmethod
+    def public_condition(cls, path: str = "") -> Q:
+        return Q(cited(cls, path)) & Dispute.public_condition(_join(path, "dispute"))
 
-class RetaliationLinkQuerySet(models.QuerySet):
+
+class RetaliationLinkQuerySet(PublicQuerySet):
     def touching(self, events):
         """Links into or out of any of `events` (instances or pks)."""
         return self.filter(Q(cause__in=events) | Q(response__in=events))
 
 
-class RetaliationLink(PermalinkMixin, models.Model):
+class RetaliationLink(PermalinkMixin, Recorded):
     """ "Event A provoked event B", with the state of the evidence and who claims what."""
 
     class Evidence(models.TextChoices):
@@ -841,8 +964,17 @@ class RetaliationLink(PermalinkMixin, models.Model):
                 }
             )
 
+    @classmethod
+    def public_condition(cls, path: str = "") -> Q:
+        """Cited, and both its events public: a link never leads to a draft."""
+        return (
+            Q(cited(cls, path))
+            & Event.public_condition(_join(path, "cause"))
+            & Event.public_condition(_join(path, "response"))
+        )
 
-class Claim(models.Model):
+
+class Claim(Recorded):
     """Who says a link holds, or denies it: each claim keeps its owner and its quote."""
 
     class Stance(models.TextChoices):
@@ -867,6 +999,8 @@ class Claim(models.Model):
     citations = GenericRelation("Citation")
     history = HistoricalRecords()
 
+    objects = PublicQuerySet.as_manager()
+
     class Meta:
         ordering = ["link", "pk"]
         constraints = [
@@ -879,6 +1013,10 @@ class Claim(models.Model):
 
     def __str__(self) -> str:
         return f"{self.claimant} {self.get_stance_display()}"
+
+    @classmethod
+    def public_condition(cls, path: str = "") -> Q:
+        return Q(cited(cls, path)) & RetaliationLink.public_condition(_join(path, "link"))
 
 
 class CitationQuerySet(models.QuerySet):
@@ -941,6 +1079,18 @@ class Citation(models.Model):
             if position >= 0:
                 self.start = position
         super().save(*args, **kwargs)
+        self._record_changed()
+
+    def delete(self, *args, **kwargs):
+        result = super().delete(*args, **kwargs)
+        self._record_changed()
+        return result
+
+    def _record_changed(self) -> None:
+        """A record's quotes are part of it: it has changed when they do."""
+        model = ContentType.objects.get_for_id(self.content_type_id).model_class()
+        if model is not None and issubclass(model, Recorded):
+            model._default_manager.filter(pk=self.object_id).update(last_changed=timezone.now())
 
     @property
     def end(self) -> int:

@@ -73,7 +73,7 @@ class Kind:
         )
 
     def queryset(self):
-        return self.model.objects.select_related(*self.related)
+        return self.model.objects.public().select_related(*self.related)
 
 
 KINDS = [

@@ -21,7 +21,8 @@ from urllib.parse import urlencode
 from django.contrib.contenttypes.models import ContentType
 from django.core.paginator import Paginator
 from django.db import connection
-from django.db.models import Count, Prefetch
+from django.db.models import Count, OuterRef, Prefetch, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, render
 from django.utils.cache import patch_vary_headers
@@ -86,6 +87,7 @@ def _meta(request, obj, description: str, kind: str = "article", title: str = ""
         "description": Truncator(" ".join(description.split())).chars(200),
         "url": request.build_absolute_uri(url or obj.get_absolute_url()),
         "type": kind,
+        "last_changed": obj.last_changed,
     }
 
 
@@ -107,8 +109,15 @@ def _heading_level(request) -> int:
 @require_safe
 @public_page
 def home(request):
-    disputes = Dispute.objects.prefetch_related("countries").annotate(
-        event_count=Count("events", distinct=True)
+    steps = Event.objects.public().filter(dispute=OuterRef("pk")).order_by()
+    disputes = (
+        Dispute.objects.public()
+        .prefetch_related("countries")
+        .annotate(
+            event_count=Coalesce(
+                Subquery(steps.values("dispute").annotate(n=Count("pk")).values("n")), 0
+            )
+        )
     )
     meta = {
         "title": "Disputes",
@@ -132,7 +141,7 @@ def _lanes(countries):
 
 def _ladder(dispute, countries, page_number):
     """One page of the dispute in time order, with the links drawn between its steps."""
-    steps = Event.objects.filter(dispute=dispute).select_related("actor").in_time_order()
+    steps = Event.objects.public().filter(dispute=dispute).select_related("actor").in_time_order()
     page = Paginator(steps, LADDER_PAGE).get_page(page_number)
     window = list(page)
     row_of = {event.pk: i + 1 for i, event in enumerate(window)}
@@ -206,7 +215,7 @@ def _connectors(links, row_of, lane_of, rows: int):
 def dispute_detail(request, pk, slug):
     dispute, redirect = _get_or_redirect(
         # The header names the sources and links to them: their full text stays unread.
-        Dispute.objects.prefetch_related(
+        Dispute.objects.public().prefetch_related(
             Prefetch("sources", queryset=Source.objects.only("pk", "title")), _citations()
         ),
         pk,
@@ -242,7 +251,7 @@ def dispute_detail(request, pk, slug):
 @require_safe
 @public_page
 def event_detail(request, pk, slug):
-    event, redirect = _get_or_redirect(Event.objects.for_step(), pk, slug)
+    event, redirect = _get_or_redirect(Event.objects.public().for_step(), pk, slug)
     if redirect:
         return redirect
     when = event.when
@@ -262,16 +271,19 @@ def event_detail(request, pk, slug):
 @require_safe
 @public_page
 def link_detail(request, pk, slug):
-    queryset = RetaliationLink.objects.select_related(
-        "cause__actor", "response__actor", "cause__dispute"
-    ).prefetch_related(
-        _citations(),
-        Prefetch(
-            "claims",
-            queryset=Claim.objects.select_related(
-                "claimant_person", "claimant_country"
-            ).prefetch_related(_citations()),
-        ),
+    queryset = (
+        RetaliationLink.objects.public()
+        .select_related("cause__actor", "response__actor", "cause__dispute")
+        .prefetch_related(
+            _citations(),
+            Prefetch(
+                "claims",
+                queryset=Claim.objects.public()
+                .select_related("claimant_person", "claimant_country")
+                .with_public_flags("claimant_person")
+                .prefetch_related(_citations()),
+            ),
+        )
     )
     link, redirect = _get_or_redirect(queryset, pk, slug)
     if redirect:
@@ -287,21 +299,16 @@ def link_detail(request, pk, slug):
 @require_safe
 @public_page
 def person_detail(request, pk, slug):
-    queryset = Person.objects.prefetch_related(
+    relations = PersonRelation.objects.public().prefetch_related(_citations())
+    queryset = Person.objects.public().prefetch_related(
         "citizenships",
         _citations(),
         Prefetch(
             "roles",
-            queryset=Role.objects.select_related("country").prefetch_related(_citations()),
+            queryset=Role.objects.public().select_related("country").prefetch_related(_citations()),
         ),
-        Prefetch(
-            "relations_from",
-            queryset=PersonRelation.objects.select_related("other").prefetch_related(_citations()),
-        ),
-        Prefetch(
-            "relations_to",
-            queryset=PersonRelation.objects.select_related("person").prefetch_related(_citations()),
-        ),
+        Prefetch("relations_from", queryset=relations.select_related("other")),
+        Prefetch("relations_to", queryset=relations.select_related("person")),
     )
     person, redirect = _get_or_redirect(queryset, pk, slug)
     if redirect:
@@ -309,11 +316,11 @@ def person_detail(request, pk, slug):
     context = {
         "person": person,
         "events": list(
-            person.events.in_time_order().select_related("actor", "dispute")[:LIST_LIMIT]
+            person.events.public().in_time_order().select_related("actor", "dispute")[:LIST_LIMIT]
         ),
-        "cases": list(person.cases.select_related("prosecuting_country")[:LIST_LIMIT]),
+        "cases": list(person.cases.public().select_related("prosecuting_country")[:LIST_LIMIT]),
         "detentions": list(
-            person.detentions.select_related("holding_country", "person")[:LIST_LIMIT]
+            person.detentions.public().select_related("holding_country", "person")[:LIST_LIMIT]
         ),
         "meta": _meta(request, person, f"{person}: {person.description}", kind="profile"),
     }
@@ -323,8 +330,10 @@ def person_detail(request, pk, slug):
 @require_safe
 @public_page
 def case_detail(request, pk, slug):
-    queryset = Case.objects.select_related("prosecuting_country", "dispute").prefetch_related(
-        "defendants", _citations()
+    queryset = (
+        Case.objects.public()
+        .select_related("prosecuting_country", "dispute")
+        .prefetch_related(Prefetch("defendants", queryset=Person.objects.public()), _citations())
     )
     case, redirect = _get_or_redirect(queryset, pk, slug)
     if redirect:
@@ -332,9 +341,9 @@ def case_detail(request, pk, slug):
     parts = [case.charges, case.sentence, case.get_outcome_display()]
     context = {
         "case": case,
-        "events": list(case.events.in_time_order().select_related("actor")[:LIST_LIMIT]),
+        "events": list(case.events.public().in_time_order().select_related("actor")[:LIST_LIMIT]),
         "detentions": list(
-            case.detentions.select_related("person", "holding_country")[:LIST_LIMIT]
+            case.detentions.public().select_related("person", "holding_country")[:LIST_LIMIT]
         ),
         "meta": _meta(
             request,
@@ -349,15 +358,20 @@ def case_detail(request, pk, slug):
 @require_safe
 @public_page
 def detention_detail(request, pk, slug):
-    queryset = Detention.objects.select_related(
-        "person", "holding_country", "case", "dispute"
-    ).prefetch_related(_citations())
+    queryset = (
+        Detention.objects.public()
+        .select_related("person", "holding_country", "case", "dispute")
+        .with_public_flags("person", "case")
+        .prefetch_related(_citations())
+    )
     detention, redirect = _get_or_redirect(queryset, pk, slug)
     if redirect:
         return redirect
     context = {
         "detention": detention,
-        "events": list(detention.events.in_time_order().select_related("actor")[:LIST_LIMIT]),
+        "events": list(
+            detention.events.public().in_time_order().select_related("actor")[:LIST_LIMIT]
+        ),
         "meta": _meta(
             request,
             detention,
@@ -372,17 +386,21 @@ def detention_detail(request, pk, slug):
 @public_page
 def country_detail(request, pk, slug):
     country, redirect = _get_or_redirect(
-        Country.objects.prefetch_related("disputes", _citations()), pk, slug
+        Country.objects.public().prefetch_related(
+            Prefetch("disputes", queryset=Dispute.objects.public()), _citations()
+        ),
+        pk,
+        slug,
     )
     if redirect:
         return redirect
     context = {
         "country": country,
         "events": list(
-            country.events.in_time_order().select_related("dispute", "actor")[:LIST_LIMIT]
+            country.events.public().in_time_order().select_related("dispute", "actor")[:LIST_LIMIT]
         ),
-        "cases": list(country.cases.all()[:LIST_LIMIT]),
-        "citizens": list(country.citizens.all()[:LIST_LIMIT]),
+        "cases": list(country.cases.public()[:LIST_LIMIT]),
+        "citizens": list(country.citizens.public()[:LIST_LIMIT]),
         "meta": _meta(request, country, f"{country.name} ({country.code}) in the record"),
     }
     return render(request, "disputes/country.html", context)
@@ -400,18 +418,18 @@ def _citing_records(citations):
     records = {}
     for type_id, ids in by_type.items():
         model = ContentType.objects.get_for_id(type_id).model_class()
-        if model is None:
-            continue
-        queryset = model._default_manager.filter(pk__in=ids)
+        if not hasattr(model, "public_condition"):
+            continue  # not a part of the record readers see
+        queryset = model._default_manager.public().filter(pk__in=ids)
         parent = _SHOWN_ON.get(model)
-        if model is Detention:
-            queryset = queryset.select_related("person", "holding_country")
-        elif model is RetaliationLink:
-            queryset = queryset.select_related("cause", "response")
-        elif model is PersonRelation:
-            queryset = queryset.select_related("person", "other")
-        elif parent:
-            queryset = queryset.select_related(parent)
+        # What each label and URL names (a claim's link is named by its two events).
+        related = {
+            Detention: ["person", "holding_country"],
+            RetaliationLink: ["cause", "response"],
+            PersonRelation: ["person", "other"],
+            Claim: ["link__cause", "link__response"],
+        }.get(model, [parent] if parent else [])
+        queryset = queryset.select_related(*related)
         for record in queryset:
             target = getattr(record, parent) if parent else record
             url = target.get_absolute_url() if hasattr(target, "get_absolute_url") else ""
@@ -476,7 +494,7 @@ def _source_paragraphs(source, sentences, citations, citing):
 @require_safe
 @public_page
 def source_detail(request, pk, slug):
-    source, redirect = _get_or_redirect(Source.objects.all(), pk, slug)
+    source, redirect = _get_or_redirect(Source.objects.public(), pk, slug)
     if redirect:
         return redirect
     sentences = list(source.sentences.order_by("start"))
@@ -515,7 +533,7 @@ _KIND_ROUTES = {
 def short_permalink(request, kind, pk):
     """/events/7/ and the like: the permalink without its slug leads to the full one."""
     model = _KIND_ROUTES[kind]
-    obj = get_object_or_404(model._default_manager.all(), pk=pk)
+    obj = get_object_or_404(model._default_manager.public(), pk=pk)
     return HttpResponsePermanentRedirect(obj.get_absolute_url())
 
 

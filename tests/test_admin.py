@@ -13,6 +13,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils.html import escape
 
+from bench.generate import publish
 from disputes.apps import EDITORS_GROUP, is_history_model
 from disputes.models import (
     Case,
@@ -353,6 +354,7 @@ def test_deleting_a_country_others_depend_on_is_refused_and_says_what(editor_cli
 
 def test_change_page_links_to_the_public_permalink(editor_client, record):
     event = record["pilots"]
+    publish(record["dispute"], event)
     response = editor_client.get(url("event_change", event.pk))
     assert f'href="{event.get_absolute_url()}"'.encode() in response.content
     assert editor_client.get(event.get_absolute_url()).status_code == 200
@@ -592,6 +594,7 @@ def test_a_second_dispute_is_recorded_through_the_admin_alone(editor_client, db)
             "countries": [str(georgia.pk), str(russia.pk)],
             "sources": [str(source.pk)],
         },
+        {CITATIONS: [{"source": source.pk, "quote": text}]},
     )
     dispute = Dispute.objects.get(title="Georgia and Russia, 2006")
     add(

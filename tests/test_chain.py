@@ -2,7 +2,7 @@
 
 import pytest
 
-from bench.generate import make_dispute
+from bench.generate import make_dispute, publish
 from disputes import chain
 from disputes.models import Event, RetaliationLink
 
@@ -31,12 +31,14 @@ def test_previous_and_next_follow_time_order_through_the_whole_dispute(dispute):
 def test_undated_events_come_last_and_ties_break_by_sequence_then_id(dispute):
     events = in_python_order(dispute)
     last = events[-1]
-    undated = [
-        Event.objects.create(
-            dispute=dispute, kind="other", title=f"Undated {i}", actor=last.actor, sequence=s
+    undated = publish(
+        *(
+            Event.objects.create(
+                dispute=dispute, kind="other", title=f"Undated {i}", actor=last.actor, sequence=s
+            )
+            for i, s in enumerate([2, 1, 1])
         )
-        for i, s in enumerate([2, 1, 1])
-    ]
+    )
     expected = [last, undated[1], undated[2], undated[0]]
     walked = [last]
     while (step := chain.next_step(walked[-1])) is not None:
@@ -53,8 +55,10 @@ def test_previous_and_next_cross_from_the_last_dated_step_to_the_undated_ones(di
     undated one, in both directions."""
     last = in_python_order(dispute)[-1]
     for i, s in enumerate([2, 1, 1]):
-        Event.objects.create(
-            dispute=dispute, kind="other", title=f"Undated {i}", actor=last.actor, sequence=s
+        publish(
+            Event.objects.create(
+                dispute=dispute, kind="other", title=f"Undated {i}", actor=last.actor, sequence=s
+            )
         )
     events = in_python_order(dispute)
     assert events[-1].date_key is None and events[-4].date_key is not None
@@ -73,8 +77,10 @@ def test_steps_of_another_dispute_are_never_neighbours(dispute, db):
     actor = Event.objects.filter(dispute=dispute).first().actor
     for i in range(6):
         for d in (dispute, other):  # alternating, so the undated steps' pks interleave
-            Event.objects.create(
-                dispute=d, kind="other", title=f"Undated {i}", actor=actor, sequence=i % 2
+            publish(
+                Event.objects.create(
+                    dispute=d, kind="other", title=f"Undated {i}", actor=actor, sequence=i % 2
+                )
             )
     for d in (dispute, other):
         events = in_python_order(d)

@@ -147,6 +147,7 @@ def hostile(db):
         left,
         dispute,
         person,
+        unnamed,
         role,
         relation,
         case,

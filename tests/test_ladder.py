@@ -2,7 +2,7 @@
 
 import re
 
-from bench.generate import make_dispute
+from bench.generate import make_dispute, publish
 from disputes.models import Dispute, Event
 from disputes.views import LADDER_PAGE
 
@@ -15,15 +15,19 @@ def ragged_dispute(n_events: int, seed: int):
     dated = list(Event.objects.filter(dispute=dispute).in_time_order())
     actor = dated[0].actor
     for i, twin in enumerate(dated[::7]):
-        Event.objects.create(
+        publish(Event.objects.create(
             dispute=dispute, kind="other", title=f"Same day {i}", actor=actor,
             date_year=twin.date_year, date_month=twin.date_month, date_day=twin.date_day,
             sequence=twin.sequence + (i % 2),
-        )  # fmt: skip
-    for i in range(123):
-        Event.objects.create(
-            dispute=dispute, kind="other", title=f"Undated {i}", actor=actor, sequence=i % 3
+        ))  # fmt: skip
+    publish(
+        *(
+            Event.objects.create(
+                dispute=dispute, kind="other", title=f"Undated {i}", actor=actor, sequence=i % 3
+            )
+            for i in range(123)
         )
+    )
     return dispute
 
 
@@ -46,7 +50,7 @@ def test_the_pages_hold_every_step_once_in_time_order(client, db):
 
 
 def test_a_dispute_without_steps_has_one_empty_page(client, db):
-    dispute = Dispute.objects.create(title="Nothing yet")
+    [dispute] = publish(Dispute.objects.create(title="Nothing yet"))
     response = client.get(dispute.get_absolute_url() + "?page=4")
     assert response.status_code == 200
     assert response.context["ladder"]["rows"] == []
@@ -58,8 +62,14 @@ def test_a_new_step_renumbers_every_page_on_the_next_request(client, db):
     last_page = client.get(dispute.get_absolute_url(), {"page": 3}).text
     assert len(rungs(last_page)) == 20
     first = Event.objects.filter(dispute=dispute).in_time_order().first()
-    Event.objects.create(
-        dispute=dispute, kind="other", title="Earliest of all", actor=first.actor, date_year=1900
+    publish(
+        Event.objects.create(
+            dispute=dispute,
+            kind="other",
+            title="Earliest of all",
+            actor=first.actor,
+            date_year=1900,
+        )
     )
     first_page = client.get(dispute.get_absolute_url()).text
     assert "Earliest of all" in first_page
