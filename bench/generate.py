@@ -280,6 +280,7 @@ def make_dispute(
         links = RetaliationLink.objects.bulk_create(
             (
                 RetaliationLink(
+                    dispute=dispute,
                     cause=events[c],
                     response=events[r],
                     evidence=evidence[(c + r) % len(evidence)],

@@ -8,12 +8,14 @@ the same rules to editors in words that say what to fix.
 
 from __future__ import annotations
 
+from contextlib import suppress
+
 from django.contrib.contenttypes.fields import GenericForeignKey, GenericRelation
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import Exists, ExpressionWrapper, F, OuterRef, Q, Subquery
+from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, Now
 from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
 from django.urls import reverse
@@ -44,28 +46,38 @@ class PublicQuerySet(models.QuerySet):
         page then leaves the case out), read with the row."""
         return self.annotate(
             **{
-                f"{name}_is_public": ExpressionWrapper(
-                    self.model._meta.get_field(name).related_model.public_condition(name),
-                    output_field=models.BooleanField(),
-                )
+                f"{name}_is_public": public_at(self.model._meta.get_field(name).related_model, name)
                 for name in relations
             }
         )
 
 
-def cited(model, path: str = "") -> Exists:
-    """True for the rows (or, with `path`, the related rows at that path) of `model` that some
-    citation supports: one probe of the citations' (content_type, object_id) index."""
+def cited(model) -> Exists:
+    """True for the rows of `model` that some citation supports: one probe of the
+    citations' (content_type, object_id) index."""
     return Exists(
         Citation.objects.filter(
-            content_type=ContentType.objects.get_for_model(model),
-            object_id=OuterRef(f"{path}_id" if path else "pk"),
+            content_type=ContentType.objects.get_for_model(model), object_id=OuterRef("pk")
         )
     )
 
 
-def _join(path: str, name: str) -> str:
-    return f"{path}__{name}" if path else name
+def cited_at(model, foreign_key: str) -> Exists:
+    """True for the rows whose `foreign_key` (a path such as "cause__dispute") points at a
+    row of `model` that some citation supports: a probe of the citations' index, with no
+    join when the key is the row's own column."""
+    return Exists(
+        Citation.objects.filter(
+            content_type=ContentType.objects.get_for_model(model),
+            object_id=OuterRef(f"{foreign_key}_id"),
+        )
+    )
+
+
+def public_at(model, foreign_key: str) -> Exists:
+    """True for the rows whose `foreign_key` points at a public `model`: a look-up by primary
+    key (a join would let the planner read the whole related table into a hash)."""
+    return Exists(model.objects.public().filter(pk=OuterRef(f"{foreign_key}_id")))
 
 
 class Recorded(models.Model):
@@ -169,7 +181,7 @@ class Country(PermalinkMixin, Recorded):
         return self.name
 
     @classmethod
-    def public_condition(cls, path: str = "") -> Q:
+    def public_condition(cls) -> Q:
         """A state is reference data (its code and name), not a claim: always public."""
         return Q()
 
@@ -244,7 +256,7 @@ class Source(PermalinkMixin, Recorded):
             )
 
     @classmethod
-    def public_condition(cls, path: str = "") -> Q:
+    def public_condition(cls) -> Q:
         """A source is the evidence itself: always public, whatever cites it so far."""
         return Q()
 
@@ -315,8 +327,8 @@ class Dispute(PermalinkMixin, Recorded):
         return self.title
 
     @classmethod
-    def public_condition(cls, path: str = "") -> Q:
-        return Q(cited(cls, path))
+    def public_condition(cls) -> Q:
+        return Q(cited(cls))
 
 
 class Person(PermalinkMixin, Recorded):
@@ -357,8 +369,8 @@ class Person(PermalinkMixin, Recorded):
         return bool(self.name)
 
     @classmethod
-    def public_condition(cls, path: str = "") -> Q:
-        return Q(cited(cls, path))
+    def public_condition(cls) -> Q:
+        return Q(cited(cls))
 
 
 class Role(Recorded):
@@ -391,8 +403,8 @@ class Role(Recorded):
         return f"{self.person}: {self.title}"
 
     @classmethod
-    def public_condition(cls, path: str = "") -> Q:
-        return Q(cited(cls, path)) & Person.public_condition(_join(path, "person"))
+    def public_condition(cls) -> Q:
+        return Q(cited(cls)) & Q(cited_at(Person, "person"))
 
 
 class PersonRelation(Recorded):
@@ -430,12 +442,8 @@ class PersonRelation(Recorded):
         return f"{self.person} is {self.get_kind_display()} {self.other}"
 
     @classmethod
-    def public_condition(cls, path: str = "") -> Q:
-        return (
-            Q(cited(cls, path))
-            & Person.public_condition(_join(path, "person"))
-            & Person.public_condition(_join(path, "other"))
-        )
+    def public_condition(cls) -> Q:
+        return Q(cited(cls)) & Q(cited_at(Person, "person")) & Q(cited_at(Person, "other"))
 
 
 class Case(PermalinkMixin, Recorded):
@@ -475,8 +483,8 @@ class Case(PermalinkMixin, Recorded):
         return self.title
 
     @classmethod
-    def public_condition(cls, path: str = "") -> Q:
-        return Q(cited(cls, path)) & Dispute.public_condition(_join(path, "dispute"))
+    def public_condition(cls) -> Q:
+        return Q(cited(cls)) & Q(cited_at(Dispute, "dispute"))
 
 
 NOT_BEFORE_NEEDS_DATE = (
@@ -764,10 +772,10 @@ class Event(PermalinkMixin, Recorded):
             other = link.response if link.cause_id == self.pk else link.cause
             if other.pk == self.pk:
                 continue
-            if other.dispute_id != self.dispute_id:
+            if link.dispute_id != self.dispute_id:
                 raise ValidationError(
                     {
-                        "dispute": f"This event is linked to “{other}” in another dispute: "
+                        "dispute": f"This event is linked to “{other}” in its dispute: "
                         "remove that link first, or keep the dispute."
                     }
                 )
@@ -786,8 +794,8 @@ class Event(PermalinkMixin, Recorded):
                 raise ValidationError({"date_year": f"{problem}: correct the date or the link."})
 
     @classmethod
-    def public_condition(cls, path: str = "") -> Q:
-        return Q(cited(cls, path)) & Dispute.public_condition(_join(path, "dispute"))
+    def public_condition(cls) -> Q:
+        return Q(cited(cls)) & Q(cited_at(Dispute, "dispute"))
 
 
 class Detention(PermalinkMixin, Recorded):
@@ -896,8 +904,8 @@ class Detention(PermalinkMixin, Recorded):
             )
 
     @classmethod
-    def public_condition(cls, path: str = "") -> Q:
-        return Q(cited(cls, path)) & Dispute.public_condition(_join(path, "dispute"))
+    def public_condition(cls) -> Q:
+        return Q(cited(cls)) & Q(cited_at(Dispute, "dispute"))
 
 
 class RetaliationLinkQuerySet(PublicQuerySet):
@@ -918,6 +926,11 @@ class RetaliationLink(PermalinkMixin, Recorded):
 
     cause = models.ForeignKey(Event, on_delete=models.PROTECT, related_name="provoked_links")
     response = models.ForeignKey(Event, on_delete=models.PROTECT, related_name="provoked_by_links")
+    # The dispute of both its events (the database refuses any other), kept on the link so
+    # that reading a dispute's links, or whether one is public, needs no join to its events.
+    dispute = models.ForeignKey(
+        Dispute, on_delete=models.PROTECT, related_name="links", editable=False
+    )
     evidence = models.CharField("state of the evidence", max_length=20, choices=Evidence.choices)
     summary = models.TextField(blank=True)
     citations = GenericRelation("Citation")
@@ -945,6 +958,20 @@ class RetaliationLink(PermalinkMixin, Recorded):
     def __str__(self) -> str:
         return f"{self.cause} → {self.response}"
 
+    def save(self, *args, **kwargs):
+        self._take_the_dispute_of_its_cause()
+        super().save(*args, **kwargs)
+
+    def clean_fields(self, exclude=None):
+        self._take_the_dispute_of_its_cause()
+        super().clean_fields(exclude)
+
+    def _take_the_dispute_of_its_cause(self) -> None:
+        # A missing event is clean_fields' to report.
+        if self.cause_id:
+            with suppress(Event.DoesNotExist):
+                self.dispute_id = self.cause.dispute_id
+
     def clean(self) -> None:
         if not (self.cause_id and self.response_id):
             return
@@ -965,12 +992,13 @@ class RetaliationLink(PermalinkMixin, Recorded):
             )
 
     @classmethod
-    def public_condition(cls, path: str = "") -> Q:
+    def public_condition(cls) -> Q:
         """Cited, and both its events public: a link never leads to a draft."""
         return (
-            Q(cited(cls, path))
-            & Event.public_condition(_join(path, "cause"))
-            & Event.public_condition(_join(path, "response"))
+            Q(cited(cls))
+            & Q(cited_at(Event, "cause"))
+            & Q(cited_at(Event, "response"))
+            & Q(cited_at(Dispute, "dispute"))
         )
 
 
@@ -1015,8 +1043,8 @@ class Claim(Recorded):
         return f"{self.claimant} {self.get_stance_display()}"
 
     @classmethod
-    def public_condition(cls, path: str = "") -> Q:
-        return Q(cited(cls, path)) & RetaliationLink.public_condition(_join(path, "link"))
+    def public_condition(cls) -> Q:
+        return Q(cited(cls)) & Q(public_at(RetaliationLink, "link"))
 
 
 class CitationQuerySet(models.QuerySet):

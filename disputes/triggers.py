@@ -3,7 +3,7 @@ SQLite and PostgreSQL, and installed after every `migrate`.
 
 - Rules that span two tables: a link's response is not dated before its cause (when the
   precision allows the comparison: see disputes/dates.py), and both ends of a link belong to
-  one dispute. A check constraint sees one row; these are checked on the link (insert, or a
+  one dispute, the one the link names. A check constraint sees one row; these are checked on the link (insert, or a
   change of its ends) and on the event (a change of its date or dispute). The models' clean()
   says the same to editors in words that say what to fix.
 - The record's version (RecordVersion, read by the page cache in caching.py): any write to
@@ -36,7 +36,7 @@ ACROSS = "link_across_disputes: both events of a link must belong to the same di
 RULES = [
     (
         "disputes_retaliationlink",
-        ("cause_id", "response_id"),
+        ("cause_id", "response_id", "dispute_id"),
         [
             (
                 "SELECT 1 FROM disputes_event c, disputes_event r"
@@ -47,7 +47,7 @@ RULES = [
             (
                 "SELECT 1 FROM disputes_event c, disputes_event r"
                 " WHERE c.id = NEW.cause_id AND r.id = NEW.response_id"
-                " AND c.dispute_id <> r.dispute_id",
+                " AND (c.dispute_id <> r.dispute_id OR c.dispute_id <> NEW.dispute_id)",
                 ACROSS,
             ),
         ],
@@ -71,7 +71,9 @@ RULES = [
                 " JOIN disputes_event c ON c.id = l.cause_id"
                 " JOIN disputes_event r ON r.id = l.response_id"
                 " WHERE (l.cause_id = NEW.id AND r.id <> NEW.id AND r.dispute_id <> NEW.dispute_id)"
-                " OR (l.response_id = NEW.id AND c.id <> NEW.id AND c.dispute_id <> NEW.dispute_id)",
+                " OR (l.response_id = NEW.id AND c.id <> NEW.id AND c.dispute_id <> NEW.dispute_id)"
+                " OR ((l.cause_id = NEW.id OR l.response_id = NEW.id)"
+                " AND l.dispute_id <> NEW.dispute_id)",
                 ACROSS,
             ),
         ],

@@ -205,7 +205,7 @@ def test_finding_a_steps_place_in_time_reads_as_much_in_a_long_dispute_as_in_a_s
         )
     if connection.vendor == "postgresql":  # the statistics autovacuum would have gathered
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE disputes_event")
+            cursor.execute("ANALYZE")
     work = {}
     for name, dispute in (("short", short), ("long", long)):
         steps = in_python_order(dispute)
