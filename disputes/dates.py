@@ -21,8 +21,8 @@ Python, so the two cannot drift apart.
 from __future__ import annotations
 
 import calendar
-import re
 import datetime
+import re
 from dataclasses import dataclass
 
 from django.db import models

@@ -277,6 +277,22 @@ class Source(PermalinkMixin, Recorded):
     def __str__(self) -> str:
         return self.title
 
+    def save(self, *args, **kwargs):
+        previous = getattr(self, "_stored_text", None)
+        super().save(*args, **kwargs)
+        if previous != self.text:
+            from .sources import relocate_citations, sync_sentences
+
+            sync_sentences(self, previous_text=previous)
+            relocate_citations(self)
+        self._stored_text = self.text
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._stored_text = instance.__dict__.get("text")
+        return instance
+
     @property
     def published(self) -> FuzzyDate:
         return FuzzyDate.of(self, "published")
@@ -294,22 +310,6 @@ class Source(PermalinkMixin, Recorded):
             ends[number] = offset
             offset += 1
         return {ends[n] for n in self.cut_off_line_numbers if n in ends}
-
-    def save(self, *args, **kwargs):
-        previous = getattr(self, "_stored_text", None)
-        super().save(*args, **kwargs)
-        if previous != self.text:
-            from .sources import relocate_citations, sync_sentences
-
-            sync_sentences(self, previous_text=previous)
-            relocate_citations(self)
-        self._stored_text = self.text
-
-    @classmethod
-    def from_db(cls, db, field_names, values):
-        instance = super().from_db(db, field_names, values)
-        instance._stored_text = instance.__dict__.get("text")
-        return instance
 
     def clean(self) -> None:
         problem = self.published.validate()
