@@ -245,7 +245,7 @@ class CitationInline(GenericTabularInline):
     verbose_name = "quote"
     verbose_name_plural = "quotes: the sentences of a source that support this record"
     formfield_overrides = {
-        models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 80})}
+        models.TextField: {"widget": forms.Textarea(attrs={"rows": 3, "cols": 60})}
     }
 
     def get_queryset(self, request):
@@ -910,8 +910,7 @@ class EventAdmin(RecordAdmin):
     list_select_related = ["actor", "dispute"]
     list_filter = ["dispute", "actor", "kind", year_filter("date", "year")]
     search_fields = ["title", "summary", "people__name"]
-    # A dispute has a handful of states: the lane is a plain choice, the kind one click.
-    autocomplete_fields = ["dispute", "people", "case", "detention"]
+    autocomplete_fields = ["dispute", "actor", "people", "case", "detention"]
     radio_fields = {"kind": admin.HORIZONTAL}
     inlines = [CitationInline]
     fieldsets = [
@@ -928,12 +927,14 @@ class EventAdmin(RecordAdmin):
     ]
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
         dispute = request.GET.get("dispute", "")
         if db_field.name == "actor" and dispute.isdigit():
-            # Opened for a dispute (from a source's annotate page): its states only.
-            field.queryset = field.queryset.filter(disputes=int(dispute))
-        return field
+            # Opened for a dispute (from a source's annotate page): the lane is one click
+            # among its states, not a search among all.
+            kwargs["queryset"] = Country.objects.filter(disputes=int(dispute))
+            kwargs["widget"] = forms.RadioSelect(attrs={"class": "radiolist inline"})
+            kwargs["empty_label"] = None
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_queryset(self, request):
         return (

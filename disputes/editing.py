@@ -19,11 +19,11 @@ from . import dates
 from .dates import FuzzyDate
 
 DATE_LABELS = {
-    "date": "date",
-    "not_before": "not before",
-    "start": "from",
-    "end": "until",
-    "published": "published",
+    "date": "Date",
+    "not_before": "Not before",
+    "start": "From",
+    "end": "Until",
+    "published": "Published",
 }
 
 
