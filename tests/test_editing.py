@@ -10,7 +10,10 @@ from django.contrib.contenttypes.models import ContentType
 from django.test import Client
 
 from disputes.models import Citation, Event, Person, RetaliationLink, Source
-from tests.test_admin import errors_of, form_data, post_form, record, url  # noqa: F401
+from tests import test_admin
+from tests.test_admin import errors_of, form_data, post_form, url
+
+record = test_admin.record  # the small record the admin's tests build
 
 pytestmark = pytest.mark.django_db
 SENTENCE_2 = (
