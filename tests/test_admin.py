@@ -890,7 +890,7 @@ def test_editor_records_a_link_in_chromium_under_the_sites_security_policy(
 
     pick(page, "id_cause", "Khukumov convicted")
     pick(page, "id_response", "Pilots detained")
-    page.select_option("#id_evidence", "speculated")
+    page.click("#id_evidence input[value=speculated]")
     page.select_option("#id_claims-0-stance", "speculates")
     page.fill("#id_claims-0-claimant", "observers")
     pick(page, f"id_{CITATIONS}-0-source", "Tajik official")
