@@ -84,14 +84,15 @@ def annotate_view(request, object_id, model_admin):
         if target:
             return HttpResponseRedirect(target)
     disputes = list(source.disputes.all())
-    whole = {source.text[s.start : s.end] for s in source.sentences.all()}
+    lines = _lines(source)
+    whole = {part["text"] for line in lines for part in line if "sentence" in part}
     context = {
         **model_admin.admin_site.each_context(request),
         "title": f"Annotate: {source}",
         "subtitle": None,
         "opts": Source._meta,
         "source": source,
-        "lines": _lines(source),
+        "lines": lines,
         "quotes": quotes,
         # Passages that are not whole sentences (those are ticked in the text instead).
         "passages": [

@@ -468,3 +468,20 @@ def test_export_keeps_the_new_fields(record):
 
     [row] = json.loads(serializers.serialize("json", Source.objects.all()))
     assert row["fields"]["cut_off_lines"] == "2" and row["fields"]["revision"] == 2
+
+
+def test_the_annotate_page_reads_the_same_queries_for_a_long_source(editor_client, record):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    short = record["source"]
+    long = Source.objects.create(
+        title="A long source", publisher="Test", text=" ".join(["One sentence here."] * 60)
+    )
+    cite(record["pilots"], long, "One sentence here.")
+    counts = []
+    for source in (short, long):
+        with CaptureQueriesContext(connection) as queries:
+            assert annotate(editor_client, source).status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1], counts
