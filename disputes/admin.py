@@ -12,6 +12,7 @@ from __future__ import annotations
 from django import forms
 from django.apps import apps
 from django.contrib import admin, messages
+from django.contrib.admin.utils import flatten_fieldsets
 from django.contrib.contenttypes.admin import BaseGenericInlineFormSet, GenericTabularInline
 from django.contrib.contenttypes.fields import GenericRelation
 from django.contrib.contenttypes.models import ContentType
@@ -25,6 +26,16 @@ from django.urls import reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
+from .editing import (
+    PICKER_RELATED,
+    PickerChoiceField,
+    PickerMultipleChoiceField,
+    RecordForm,
+    can_be_draft,
+    public_flag,
+    record_form,
+    why_draft,
+)
 from .models import (
     Case,
     Citation,
@@ -35,15 +46,12 @@ from .models import (
     Event,
     Person,
     PersonRelation,
+    Recorded,
     RetaliationLink,
     Role,
     Sentence,
     Source,
 )
-
-admin.site.site_header = "Dispute explorer: the record"
-admin.site.site_title = "Dispute explorer admin"
-admin.site.index_title = "Keep the record"
 
 # What each model's __str__ reads from other tables, so that lists fetch it in one go.
 STR_RELATED = {
@@ -158,6 +166,10 @@ def grouped_fieldsets(fields) -> list:
     shows up in its form without touching the admin.
     """
     fields = list(fields)
+    for name in list(fields):
+        if f"{name}_inferred" in fields and f"{name}_year" not in fields:
+            fields.remove(name)  # a date typed as one field goes just before its note
+            fields.insert(fields.index(f"{name}_inferred"), name)
     lines = []
     for name in fields:
         prefix = name.rsplit("_", 1)[0]
@@ -172,9 +184,21 @@ def grouped_fieldsets(fields) -> list:
 
 class DateFieldsMixin:
     def get_fieldsets(self, request, obj=None):
-        if self.fieldsets:
-            return self.fieldsets
-        return grouped_fieldsets(self.get_fields(request, obj))
+        fields = self.get_fields(request, obj)
+        if not self.fieldsets:
+            return grouped_fieldsets(fields)
+        # Fields a model gains later still show up, after the ones laid out by hand.
+        placed = set(flatten_fieldsets(self.fieldsets))
+        rest = [name for name in fields if name not in placed]
+        return [*self.fieldsets, *(grouped_fieldsets(rest) if rest else [])]
+
+
+def picked_quotes(request) -> list[str]:
+    """The passages an editor picked on a source's annotate page, carried in the address
+    of the form that opens from it (only when the form is opened: a saved form posts them)."""
+    if request.method != "GET" or not str(request.GET.get("_source", "")).isdigit():
+        return []
+    return [quote for quote in request.GET.getlist("_quote") if quote.strip()][:20]
 
 
 # Inlines ------------------------------------------------------------------------------
@@ -206,15 +230,22 @@ class CitationFormSet(BaseGenericInlineFormSet):
 
 
 class CitationInline(GenericTabularInline):
+    """The record's quotes. Opened from a source's annotate page, its empty rows come filled
+    with the passages the editor picked there (`_source` and `_quote` in the address)."""
+
     model = Citation
     formset = CitationFormSet
     fields = ["source", "quote"]
     autocomplete_fields = ["source"]
     extra = 1
+
+    def get_extra(self, request, obj=None, **kwargs):
+        return max(self.extra, len(picked_quotes(request)))
+
     verbose_name = "quote"
     verbose_name_plural = "quotes: the sentences of a source that support this record"
     formfield_overrides = {
-        models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 80})}
+        models.TextField: {"widget": forms.Textarea(attrs={"rows": 3, "cols": 60})}
     }
 
     def get_queryset(self, request):
@@ -241,8 +272,9 @@ class ClaimInline(admin.TabularInline):
 
 class EventInline(admin.TabularInline):
     model = Event
+    form = record_form(Event)
     formset = SameDisputeFormSet
-    fields = ["kind", "title", "actor", *date_parts("date"), "date_inferred", "sequence"]
+    fields = ["kind", "title", "actor", "date", "date_inferred", "sequence"]
     autocomplete_fields = ["actor"]
     extra = 0
     show_change_link = True
@@ -250,14 +282,15 @@ class EventInline(admin.TabularInline):
 
 class DetentionInline(admin.TabularInline):
     model = Detention
+    form = record_form(Detention)
     formset = SameDisputeFormSet
     fields = [
         "person",
         "group_description",
         "group_size",
         "holding_country",
-        *date_parts("start"),
-        *date_parts("end"),
+        "start",
+        "end",
         "ending",
     ]
     autocomplete_fields = ["person", "holding_country"]
@@ -343,13 +376,43 @@ def record_baseline(obj) -> None:
         )
 
 
+class PublicationFilter(admin.SimpleListFilter):
+    """Drafts (no quote yet, or part of a draft) apart from what readers see."""
+
+    title = "publication"
+    parameter_name = "publication"
+
+    def lookups(self, request, model_admin):
+        return [("draft", "draft: not shown to readers"), ("public", "public")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "draft":
+            return queryset.filter(is_public=False)
+        if self.value() == "public":
+            return queryset.filter(is_public=True)
+        return queryset
+
+
+class EditConflict(Exception):
+    """Another editor saved the record between this editor's form check and save."""
+
+
 class RecordAdmin(DateFieldsMixin, SimpleHistoryAdmin):
-    """What every part of the record shares: history, the public page, safe saving."""
+    """What every part of the record shares: history, the public page, safe saving, the
+    draft or public state, and the check against lost updates."""
 
     list_per_page = 50
     list_select_related = ()
     object_history_list_template = "admin/disputes/object_history_list.html"
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+    class Media:
+        js = ["js/admin.js"]
+
+    def __init__(self, model, admin_site):
+        super().__init__(model, admin_site)
+        if self.form is forms.ModelForm and issubclass(model, Recorded):
+            self.form = record_form(model)
 
     def view_on_site(self, obj):
         return public_url(obj)
@@ -357,22 +420,120 @@ class RecordAdmin(DateFieldsMixin, SimpleHistoryAdmin):
     def get_queryset(self, request):
         # The change list applies list_select_related only to a queryset that selects
         # nothing related yet, so both are joined here.
-        related = {*STR_RELATED.get(self.model, []), *self.list_select_related}
-        return super().get_queryset(request).select_related(*sorted(related))
+        related = {
+            *STR_RELATED.get(self.model, []),
+            *self.list_select_related,
+            *PICKER_RELATED.get(self.model._meta.model_name, []),
+        }
+        queryset = super().get_queryset(request).select_related(*sorted(related))
+        if can_be_draft(self.model):
+            queryset = queryset.annotate(is_public=public_flag(self.model))
+        return queryset
+
+    def get_list_display(self, request):
+        shown = list(super().get_list_display(request))
+        if can_be_draft(self.model):
+            shown.insert(1, "publication")
+        return shown
+
+    def get_list_filter(self, request):
+        filters = list(super().get_list_filter(request))
+        return [PublicationFilter, *filters] if can_be_draft(self.model) else filters
+
+    @admin.display(description="publication", ordering="is_public")
+    def publication(self, obj):
+        if obj.is_public:
+            return "public"
+        return format_html('<span class="draft-mark">{}</span>', "draft")
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        kwargs.setdefault("form_class", PickerChoiceField)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        kwargs.setdefault("form_class", PickerMultipleChoiceField)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def get_formset_kwargs(self, request, obj, inline, prefix):
+        kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
+        quotes = picked_quotes(request) if isinstance(inline, CitationInline) else []
+        if quotes:
+            source = request.GET["_source"]
+            kwargs["initial"] = [{"source": source, "quote": quote} for quote in quotes]
+        return kwargs
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         # The forms check every rule they can see; a rule the database still refuses
         # (another editor's change in between, say) rolls the whole edit back, and the
         # editor is told why instead of meeting an error page.
+        extra_context = dict(extra_context or {})
+        if can_be_draft(self.model):
+            obj = self.get_object(request, object_id) if object_id else None
+            extra_context["draft_reasons"] = why_draft(obj) if obj is not None else []
+            extra_context["can_be_draft"] = True
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
         except IntegrityError as exc:
             return self._refused(request, exc)
+        except EditConflict:
+            self.message_user(
+                request,
+                "Nothing was saved: another editor saved this record a moment ago. "
+                "Open it again to see their change.",
+                messages.ERROR,
+            )
+            return HttpResponseRedirect(request.get_full_path())
 
     def save_model(self, request, obj, form, change):
         if change:
             record_baseline(obj)
+            self._claim_revision(obj, form)
         super().save_model(request, obj, form, change)
+
+    def _claim_revision(self, obj, form) -> None:
+        """Move the stored row from the revision the form was opened at to the next, in
+        the edit's own transaction: of two editors saving at once, the second finds the
+        revision gone and is refused (the form has already shown most such conflicts)."""
+        seen = form.cleaned_data.get("revision_seen") if hasattr(form, "cleaned_data") else None
+        if seen is None or not isinstance(obj, Recorded):
+            return
+        rows = self.model._default_manager.filter(pk=obj.pk)
+        if not rows.exists():
+            return  # restoring a deleted record: there is nothing to overwrite
+        if not rows.filter(revision=seen).update(revision=seen + 1):
+            raise EditConflict
+        obj.revision = seen  # its save moves it to seen + 1, the revision just claimed
+
+    def response_add(self, request, obj, post_url_continue=None):
+        self._say_publication(request, obj)
+        return super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request, obj):
+        self._say_publication(request, obj)
+        return super().response_change(request, obj)
+
+    def _say_publication(self, request, obj) -> None:
+        """After a save, whether readers now see the record, and if not, what to add."""
+        if not can_be_draft(self.model):
+            return
+        reasons = why_draft(obj)
+        if reasons:
+            self.message_user(
+                request,
+                f"“{obj}” is saved as a draft: readers do not see it, because "
+                + "; ".join(reasons)
+                + ". It is published as soon as that is put right.",
+                messages.WARNING,
+            )
+        else:
+            url = public_url(obj)
+            self.message_user(
+                request,
+                format_html('“{}” is public: readers see it at <a href="{}">{}</a>.', obj, url, url)
+                if url
+                else f"“{obj}” is public.",
+                messages.INFO,
+            )
 
     def save_formset(self, request, form, formset, change):
         for row in formset.forms:
@@ -414,11 +575,19 @@ class RecordAdmin(DateFieldsMixin, SimpleHistoryAdmin):
         # version's own (it keeps a copy of them), so reverting restores them too.
         history = getattr(self.model, self.model._meta.simple_history_manager_attribute)
         version = history.filter(history_id=version_id).first()
-        if version is None or not version._history_m2m_fields:
+        if version is None:
             return form
+        earlier = {}
+        if issubclass(self.model, Recorded):
+            # The version carries the revision it had then; the check against lost updates
+            # compares with the record as it is now, as the editor sees it on opening.
+            earlier["revision_seen"] = (
+                self.model._default_manager.filter(pk=version.instance.pk)
+                .values_list("revision", flat=True)
+                .first()
+            )
         if version.history_type == "-" and version.prev_record is not None:
             version = version.prev_record  # a deletion's copy is taken after the rows went
-        earlier = {}
         for field in version._history_m2m_fields:
             rows = getattr(version, field.name).all()
             attname = rows.model._meta.get_field(field.m2m_reverse_field_name()).attname
@@ -459,10 +628,56 @@ class CountryAdmin(RecordAdmin):
 
 @admin.register(Source)
 class SourceAdmin(RecordAdmin):
-    list_display = ["title", "publisher", "published", "sentence_count", "citation_count"]
-    list_filter = ["disputes", "publisher"]
-    search_fields = ["title", "publisher", "url"]
+    list_display = [
+        "title",
+        "annotate_link",
+        "publisher",
+        "published_on",
+        "sentence_count",
+        "citation_count",
+    ]
+    list_filter = ["disputes", "publisher", "language"]
+    search_fields = ["title", "publisher", "author", "url", "archive_url"]
     inlines = [SentenceInline]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "title",
+                    ("publisher", "author"),
+                    ("published", "published_inferred"),
+                    "revision_seen",
+                ]
+            },
+        ),
+        ("Where it is", {"fields": ["url", "archive_url", ("captured", "language")]}),
+        ("The text as captured", {"fields": ["text", "cut_off_lines", "capture_note"]}),
+    ]
+
+    def get_urls(self):
+        from django.urls import path
+
+        from .annotate import annotate_view
+
+        return [
+            path(
+                "<path:object_id>/annotate/",
+                self.admin_site.admin_view(annotate_view),
+                {"model_admin": self},
+                name="disputes_source_annotate",
+            ),
+            *super().get_urls(),
+        ]
+
+    @admin.display(description="annotate")
+    def annotate_link(self, source):
+        url = reverse("admin:disputes_source_annotate", args=[source.pk])
+        return format_html('<a href="{}">Annotate</a>', url)
+
+    @admin.display(description="published", ordering="published_year")
+    def published_on(self, source):
+        return source.published.display() if source.published.known else "-"
 
     def get_queryset(self, request):
         return (
@@ -696,7 +911,30 @@ class EventAdmin(RecordAdmin):
     list_filter = ["dispute", "actor", "kind", year_filter("date", "year")]
     search_fields = ["title", "summary", "people__name"]
     autocomplete_fields = ["dispute", "actor", "people", "case", "detention"]
+    radio_fields = {"kind": admin.HORIZONTAL}
     inlines = [CitationInline]
+    fieldsets = [
+        (
+            "What happened",
+            {"fields": ["dispute", "kind", "title", "actor", "summary", "revision_seen"]},
+        ),
+        ("When", {"fields": [("date", "date_inferred"), "sequence"]}),
+        (
+            "Not before: when the source places the event after a known step",
+            {"fields": [("not_before", "not_before_inferred")], "classes": ["collapse"]},
+        ),
+        ("Who and which case", {"fields": ["people", "case", "detention"]}),
+    ]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        dispute = request.GET.get("dispute", "")
+        if db_field.name == "actor" and dispute.isdigit():
+            # Opened for a dispute (from a source's annotate page): the lane is one click
+            # among its states, not a search among all.
+            kwargs["queryset"] = Country.objects.filter(disputes=int(dispute))
+            kwargs["widget"] = forms.RadioSelect(attrs={"class": "radiolist inline"})
+            kwargs["empty_label"] = None
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_queryset(self, request):
         return (
@@ -745,6 +983,34 @@ class DetentionAdmin(RecordAdmin):
         return str(detention.end)
 
 
+class LinkForm(RecordForm):
+    """A link between two steps of the same state is most often a slip (the response picked
+    from the wrong lane): it is saved only once the editor confirms it."""
+
+    same_state_confirmed = forms.BooleanField(
+        required=False,
+        label="Same state on both sides: confirmed",
+        help_text="Tick only when the source says a state's step provoked another of its own.",
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        cause, response = cleaned.get("cause"), cleaned.get("response")
+        if (
+            cause is not None
+            and response is not None
+            and cause.actor_id == response.actor_id
+            and not cleaned.get("same_state_confirmed")
+        ):
+            self.add_error(
+                "same_state_confirmed",
+                f"Both events are in the lane of {cause.actor}: a link usually joins a step "
+                "of one state to the other state's response. Check the cause and the "
+                "response; if the source says so, tick this box and save again.",
+            )
+        return cleaned
+
+
 @admin.register(RetaliationLink)
 class RetaliationLinkAdmin(RecordAdmin):
     list_display = ["__str__", "lanes", "evidence", "cause_date", "response_date", "claim_count"]
@@ -758,7 +1024,16 @@ class RetaliationLinkAdmin(RecordAdmin):
     ]
     search_fields = ["cause__title", "response__title", "summary", "claims__claimant"]
     autocomplete_fields = ["cause", "response"]
+    radio_fields = {"evidence": admin.VERTICAL}
     inlines = [ClaimInline, CitationInline]
+    form = record_form(RetaliationLink, base=LinkForm)
+    fieldsets = [
+        (
+            "Which step provoked which",
+            {"fields": ["cause", "response", "same_state_confirmed", "revision_seen"]},
+        ),
+        ("On what evidence", {"fields": ["evidence", "summary"]}),
+    ]
     ordering = [F("cause__date_key").asc(nulls_last=True), "pk"]
 
     def get_queryset(self, request):

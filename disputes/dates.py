@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import calendar
 import datetime
+import re
 from dataclasses import dataclass
 
 from django.db import models
@@ -331,3 +332,78 @@ def _exact_days(days: int) -> str:
     if days < 365:
         return _about(round(days / 30.44), "month")
     return _about(round(days / 365.25), "year")
+
+
+# Entering a date as one field ---------------------------------------------------------------
+
+_MONTHS = {name.lower(): n for n, name in enumerate(MONTH_NAME) if name}
+_MONTHS.update({name[:3].lower(): n for name, n in list(_MONTHS.items())})
+_MONTHS["sept"] = 9
+_MONTH = r"(?P<month>[A-Za-z]+)\.?"
+_FORMATS = [
+    re.compile(rf"^{pattern}$", re.IGNORECASE)
+    for pattern in (
+        r"(?P<year>\d{1,4})",  # 2008
+        r"(?P<year>\d{4})-(?P<mnum>\d{1,2})",  # 2011-03
+        r"(?P<year>\d{4})-(?P<mnum>\d{1,2})-(?P<day>\d{1,2})",  # 2011-12-28
+        rf"{_MONTH},? (?P<year>\d{{1,4}})",  # March 2011, Dec. 2011
+        rf"{_MONTH} (?P<day>\d{{1,2}})(?:st|nd|rd|th)?,? (?P<year>\d{{1,4}})",  # Dec. 28, 2011
+        rf"(?P<day>\d{{1,2}})(?:st|nd|rd|th)? (?:of )?{_MONTH},? (?P<year>\d{{1,4}})",  # 28 Dec 2011
+    )
+]
+_LEADING = re.compile(r"^(?:in|on)\s+", re.IGNORECASE)
+DATE_EXAMPLES = '"2008", "March 2011", "Dec. 28, 2011" or "2011-12-28"'
+
+
+class DateNotUnderstood(ValueError):
+    """The text is not a date this parser reads; the message says what to write instead."""
+
+
+def parse(text: str) -> FuzzyDate:
+    """A fuzzy date from an editor's words, at the precision they give: "2008",
+    "in March 2011", "Dec. 28, 2011", "28 Dec 2011", "2011-12-28". Empty text is an unknown
+    date. Raises DateNotUnderstood, saying what to write, for anything else (a month without
+    a year, a day that is not in its month)."""
+    words = " ".join(text.replace("\u00a0", " ").split()).strip(" .,")
+    while _LEADING.match(words):
+        words = _LEADING.sub("", words, count=1)
+    if not words:
+        return FuzzyDate()
+    for pattern in _FORMATS:
+        match = pattern.match(words)
+        if match is None:
+            continue
+        parts = match.groupdict()
+        year = int(parts["year"])
+        month = None
+        if parts.get("mnum"):
+            month = int(parts["mnum"])
+        elif parts.get("month"):
+            month = _MONTHS.get(parts["month"].lower())
+            if month is None:
+                raise DateNotUnderstood(
+                    f"“{parts['month']}” is not a month: write e.g. {DATE_EXAMPLES}."
+                )
+        day = int(parts["day"]) if parts.get("day") else None
+        date = FuzzyDate(year, month, day)
+        if not 1 <= year <= 9999:
+            raise DateNotUnderstood("The year must be between 1 and 9999.")
+        if month is not None and not 1 <= month <= 12:
+            raise DateNotUnderstood(f"There is no month {month}: write e.g. {DATE_EXAMPLES}.")
+        problem = date.validate()
+        if problem:
+            raise DateNotUnderstood(problem)
+        return date
+    if words.lower().rstrip(".") in _MONTHS:
+        raise DateNotUnderstood(
+            f"“{words}” has no year: give it (and say in the note beside it why, if the "
+            "source does not state it)."
+        )
+    raise DateNotUnderstood(
+        f"“{text.strip()}” is not a date this form reads: write e.g. {DATE_EXAMPLES}."
+    )
+
+
+def editable(date: FuzzyDate) -> str:
+    """A stored date as its single field shows it; `parse` reads it back unchanged."""
+    return date.display() if date.known else ""

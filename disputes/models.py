@@ -2,12 +2,13 @@
 
 Every fact is tied to the sentence that supports it through a Citation. The rules of the
 domain are check and unique constraints (and, for rules that span two tables, triggers in
-migration 0002), so they hold for fixtures, the admin and the shell alike; `clean()` reports
+disputes/triggers.py), so they hold for fixtures, the admin and the shell alike; `clean()` reports
 the same rules to editors in words that say what to fix.
 """
 
 from __future__ import annotations
 
+import re
 from contextlib import suppress
 
 from django.contrib.contenttypes.fields import GenericForeignKey, GenericRelation
@@ -26,6 +27,12 @@ from simple_history.models import HistoricalRecords
 from . import dates
 from .dates import FuzzyDate
 
+LANGUAGE_TAG = RegexValidator(
+    r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*\Z", 'Use a language code such as "en", "ru" or "pt-BR".'
+)
+LINE_NUMBERS = RegexValidator(
+    r"^(\d+(, *\d+)*)?\Z", 'List line numbers separated by commas, e.g. "2, 9".'
+)
 COUNTRY_CODE = RegexValidator(
     r"^[A-Z]{2}\Z", "Use the ISO 3166-1 alpha-2 code: two capital letters, such as RU or TJ."
 )
@@ -92,9 +99,23 @@ class Recorded(models.Model):
         db_default=Now(),
         help_text="When this record or one of its citations last changed.",
     )
+    # Against lost updates: it rises with every save (and with every change to the record's
+    # quotes), and the admin saves an edit only if the record still has the revision the
+    # editor's form was opened at (admin.RecordAdmin.save_model). Not RecordVersion, which
+    # is the page cache's single number for the whole record.
+    revision = models.PositiveIntegerField(
+        default=1, editable=False, help_text="Rises with every change to this record."
+    )
 
     class Meta:
         abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            self.revision = (self.revision or 0) + 1
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "revision"}
+        super().save(*args, **kwargs)
 
 
 class PermalinkMixin:
@@ -189,13 +210,47 @@ class Country(PermalinkMixin, Recorded):
 class Source(PermalinkMixin, Recorded):
     title = models.CharField(max_length=300)
     publisher = models.CharField(max_length=200)
+    author = models.CharField(
+        max_length=300, blank=True, help_text="As the source names them; empty when not named."
+    )
+    locals().update(
+        fuzzy_date_fields(
+            "published",
+            "published",
+            year_help="Leave empty when the captured text gives no date.",
+            inferred_help="If any part of the date is not stated by the source, say which and why.",
+        )
+    )
+    language = models.CharField(
+        max_length=20,
+        blank=True,
+        validators=[LANGUAGE_TAG],
+        help_text='The language of the text, as a code: "en", "ru", "tg".',
+    )
     url = models.URLField(
-        "URL", blank=True, help_text="Empty when the source's address is not known."
+        "original URL", blank=True, help_text="Where it was published; empty when not known."
     )
-    published = models.CharField(
-        max_length=100, blank=True, help_text="As precisely as known; empty when not known."
+    archive_url = models.URLField(
+        "archive URL",
+        blank=True,
+        help_text="A lasting copy, such as a Wayback Machine link (web.archive.org/web/...).",
     )
-    text = models.TextField(help_text="The full text as captured. Quotes must match it exactly.")
+    captured = models.DateField(
+        "capture date", null=True, blank=True, help_text="When the text below was captured."
+    )
+    text = models.TextField(
+        "text as captured", help_text="The full text as captured. Quotes must match it exactly."
+    )
+    cut_off_lines = models.CharField(
+        "cut-off lines",
+        max_length=200,
+        blank=True,
+        validators=[LINE_NUMBERS],
+        help_text=(
+            'The lines of the text that end mid-sentence because the capture cut them, e.g. "2, 9": '
+            "marked once here, for every quote of them."
+        ),
+    )
     capture_note = models.TextField(
         blank=True, help_text="What is known to be missing or cut off in the captured text."
     )
@@ -216,7 +271,18 @@ class Source(PermalinkMixin, Recorded):
                 violation_error_message=(
                     "Give the source's address as an http:// or https:// URL, or leave it empty."
                 ),
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(archive_url="")
+                | Q(archive_url__startswith="http://")
+                | Q(archive_url__startswith="https://"),
+                name="source_archive_url_is_web_address",
+                violation_error_message=(
+                    "Give the archived copy's address as an http:// or https:// URL, or leave "
+                    "it empty."
+                ),
+            ),
+            *dates.shape_constraints("published", "source", "publication date"),
         ]
 
     def __str__(self) -> str:
@@ -238,7 +304,38 @@ class Source(PermalinkMixin, Recorded):
         instance._stored_text = instance.__dict__.get("text")
         return instance
 
+    @property
+    def published(self) -> FuzzyDate:
+        return FuzzyDate.of(self, "published")
+
+    @property
+    def cut_off_line_numbers(self) -> list[int]:
+        """The lines (1 = the first) that the capture cut off mid-sentence."""
+        return sorted({int(n) for n in re.findall(r"\d+", self.cut_off_lines)})
+
+    def cut_off_ends(self) -> set[int]:
+        """The offsets in the text where a cut-off line ends."""
+        ends, offset = {}, 0
+        for number, line in enumerate(self.text.split("\n"), start=1):
+            offset += len(line)
+            ends[number] = offset
+            offset += 1
+        return {ends[n] for n in self.cut_off_line_numbers if n in ends}
+
     def clean(self) -> None:
+        problem = self.published.validate()
+        if problem:
+            raise ValidationError({"published_day": problem})
+        lines = self.text.count("\n") + 1
+        beyond = [n for n in self.cut_off_line_numbers if not 1 <= n <= lines]
+        if beyond:
+            raise ValidationError(
+                {
+                    "cut_off_lines": f"The text has {lines} lines; there is no line "
+                    + ", ".join(map(str, beyond))
+                    + ". Count the lines of the text as captured, the first being 1."
+                }
+            )
         if self.pk is None:
             return
         lost = [
@@ -1118,7 +1215,9 @@ class Citation(models.Model):
         """A record's quotes are part of it: it has changed when they do."""
         model = ContentType.objects.get_for_id(self.content_type_id).model_class()
         if model is not None and issubclass(model, Recorded):
-            model._default_manager.filter(pk=self.object_id).update(last_changed=timezone.now())
+            model._default_manager.filter(pk=self.object_id).update(
+                last_changed=timezone.now(), revision=F("revision") + 1
+            )
 
     @property
     def end(self) -> int:
@@ -1132,10 +1231,15 @@ class Citation(models.Model):
         except Source.DoesNotExist:
             return
         if position < 0:
+            from .quotes import closest_passage
+
+            closest = closest_passage(self.source.text, self.quote)
             raise ValidationError(
                 {
-                    "quote": "The quote is not in the source's text word for word: "
-                    "copy it exactly, including punctuation."
+                    "quote": closest.message()
+                    if closest
+                    else "The quote is not in the source's text word for word, nor anything like it: "
+                    "copy it exactly from the source, including punctuation."
                 }
             )
         if (

@@ -81,7 +81,7 @@ ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "disputes.admin_apps.DisputesAdminConfig",  # django.contrib.admin, on the record's own site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

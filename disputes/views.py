@@ -506,6 +506,7 @@ def source_detail(request, pk, slug):
         "paragraphs": _source_paragraphs(source, sentences, citations, citing),
         "cited_by": cited_by,
         "has_sentences": bool(sentences),
+        "cut_off_ends": source.cut_off_ends(),
         "meta": _meta(
             request,
             source,

@@ -106,10 +106,11 @@ def test_the_stored_text_is_lines_1_to_10_of_the_seed_exactly(source):
     assert source.text == BODY
     assert source.publisher == "The Moscow Times"
     assert source.url == ""
-    assert source.published == ""
+    assert not source.published.known
 
 
 def test_the_capture_note_says_lines_2_and_9_are_cut_off(source):
+    assert source.cut_off_line_numbers == [2, 9]
     assert "line 2 ends mid-sentence" in source.capture_note
     assert "line 9 ends mid-sentence" in source.capture_note
     assert source.text.split("\n")[1].endswith("the BBC Russian Service")

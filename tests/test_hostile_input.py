@@ -65,7 +65,10 @@ def hostile(db):
         title=p("Source"),
         publisher=p("Publisher"),
         url="https://example.org/a?b=%22%3E%3Cscript%3E",
-        published=p("published"),
+        author=p("author"),
+        published_year=2011,
+        published_inferred=p("published"),
+        archive_url="https://web.archive.org/web/2012/https://example.org/a?b=%22%3E",
         text=f"{quote_a} {quote_b}\nA last line: {PAYLOAD}",
         capture_note=p("capture note"),
     )

@@ -1,0 +1,177 @@
+"""The admin's recent changes: every kind of record in one list, newest first, deletions
+included, each with the way back.
+
+The edit history is django-simple-history's, one table per model. A change or an addition
+is restored through its own revert form (the editor sees the version and saves it); a
+deletion is undone here in one step, with the quotes that went with the record, since a
+record restored without them would be a draft.
+"""
+
+from __future__ import annotations
+
+import datetime
+import heapq
+
+from django.apps import apps
+from django.contrib import admin, messages
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied
+from django.db import DatabaseError, transaction
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html
+from django.views.decorators.http import require_POST, require_safe
+
+from .models import Citation, Sentence
+
+ACTIONS = {"+": "added", "~": "changed", "-": "deleted"}
+LIMIT = 100
+# A record's quotes are deleted with it, a moment before it (the same request).
+WITH_ITS_RECORD = datetime.timedelta(seconds=30)
+
+
+def tracked_models() -> dict[str, type]:
+    """Every model of the record the admin edits that keeps an edit history, by name.
+    Sentences are left out: they are cut from their source's text, not edited."""
+    return {
+        model._meta.model_name: model
+        for model in apps.get_app_config("disputes").get_models()
+        if admin.site.is_registered(model)
+        and hasattr(model._meta, "simple_history_manager_attribute")
+        and model is not Sentence
+    }
+
+
+def history_of(model):
+    return getattr(model, model._meta.simple_history_manager_attribute)
+
+
+@require_safe
+def recent_changes_view(request):
+    models = tracked_models()
+    kind = request.GET.get("kind", "")
+    if kind and kind not in models:
+        kind = ""
+    chosen = {kind: models[kind]} if kind else models
+    streams = []
+    for name, model in chosen.items():
+        if not admin.site.get_model_admin(model).has_view_permission(request):
+            continue
+        rows = history_of(model).select_related("history_user").order_by("-history_date")
+        streams.append([(row, name, model) for row in rows[:LIMIT]])
+    merged = heapq.merge(*streams, key=lambda item: item[0].history_date, reverse=True)
+    changes = [_row(request, version, name, model) for version, name, model in merged][:LIMIT]
+    context = {
+        **admin.site.each_context(request),
+        "title": "Recent changes",
+        "changes": changes,
+        "kinds": sorted((m._meta.verbose_name, n) for n, m in models.items()),
+        "kind": kind,
+        "limit": LIMIT,
+    }
+    return TemplateResponse(request, "admin/disputes/recent_changes.html", context)
+
+
+def _row(request, version, name, model) -> dict:
+    pk = getattr(version, model._meta.pk.attname)
+    try:
+        label = str(version.instance)
+    except Exception:  # a part it names is gone (deleted since): show what is kept
+        label = f"{model._meta.verbose_name} {pk}"
+    row = {
+        "when": version.history_date,
+        "who": version.history_user.get_username() if version.history_user else "",
+        "action": ACTIONS.get(version.history_type, version.history_type),
+        "kind": model._meta.verbose_name,
+        "label": label,
+        "reason": version.history_change_reason or "",
+        "pk": pk,
+    }
+    try:
+        row["history_url"] = reverse(f"admin:disputes_{name}_history", args=[pk])
+        row["version_url"] = reverse(
+            f"admin:disputes_{name}_simple_history", args=[pk, version.history_id]
+        )
+    except NoReverseMatch:
+        row["history_url"] = row["version_url"] = None
+    if version.history_type == "-":
+        row["restore_url"] = reverse("admin:restore", args=[name, version.history_id])
+    return row
+
+
+@require_POST
+def restore_view(request, model_name, history_id):
+    """Bring a deleted record back as it was when deleted, with its many-to-many choices and
+    the quotes deleted with it."""
+    model = tracked_models().get(model_name)
+    if model is None:
+        raise Http404("No such kind of record.")
+    model_admin = admin.site.get_model_admin(model)
+    if not (model_admin.has_add_permission(request) and model_admin.has_change_permission(request)):
+        raise PermissionDenied
+    deletion = get_object_or_404(history_of(model), history_id=history_id, history_type="-")
+    back = reverse("admin:recent_changes")
+    pk = getattr(deletion, model._meta.pk.attname)
+    if model._default_manager.filter(pk=pk).exists():
+        messages.info(request, f"“{deletion.instance}” is already in the record.")
+        return HttpResponseRedirect(back)
+    try:
+        with transaction.atomic():
+            obj, quotes = _restore(request, model, deletion)
+    except DatabaseError as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
+        messages.error(
+            request,
+            f"Nothing was restored: the database refused it ({reason}). A record it belongs "
+            "to may be deleted too: restore that one first.",
+        )
+        return HttpResponseRedirect(back)
+    url = reverse(f"admin:disputes_{model_name}_change", args=[obj.pk])
+    messages.success(
+        request,
+        format_html(
+            'Restored {} <a href="{}">“{}”</a> with {} quote(s).',
+            model._meta.verbose_name,
+            url,
+            obj,
+            quotes,
+        ),
+    )
+    return HttpResponseRedirect(back)
+
+
+def _restore(request, model, deletion) -> tuple[object, int]:
+    obj = deletion.instance
+    obj._history_user = request.user
+    obj._change_reason = "restored from recent changes"
+    obj.save(force_insert=True)
+    # The deletion's copy of many-to-many choices is taken after the rows went; the version
+    # before it holds them.
+    earlier = deletion.prev_record or deletion
+    for field in earlier._history_m2m_fields:
+        rows = getattr(earlier, field.name).all()
+        attname = rows.model._meta.get_field(field.m2m_reverse_field_name()).attname
+        getattr(obj, field.name).set([getattr(row, attname) for row in rows])
+    restored = 0
+    if model is Citation:
+        return obj, restored
+    gone = Citation.history.filter(
+        content_type=ContentType.objects.get_for_model(model),
+        object_id=obj.pk,
+        history_type="-",
+        history_date__range=(
+            deletion.history_date - WITH_ITS_RECORD,
+            deletion.history_date + WITH_ITS_RECORD,
+        ),
+    )
+    for quote in gone:
+        if Citation.objects.filter(pk=quote.id).exists():
+            continue
+        citation = quote.instance
+        citation._history_user = request.user
+        citation._change_reason = "restored with its record"
+        citation.save(force_insert=True)
+        restored += 1
+    return obj, restored
