@@ -82,6 +82,7 @@ def make_dispute(
     from django.contrib.contenttypes.models import ContentType
     from django.db import transaction
 
+    from disputes import search_index
     from disputes.models import (
         Case,
         Citation,
@@ -331,6 +332,8 @@ def make_dispute(
         citations += [cite(relation, k * 10) for k, relation in enumerate(relations)]
         Citation.objects.bulk_create(citations, batch_size=BATCH)
         say(f"  {len(citations)} citations")
+        # Bulk writes send no signals: search's index is written from the record.
+        say(f"  {search_index.rebuild()} search entries")
     return dispute
 
 
@@ -358,6 +361,9 @@ def publish(*records, source=None):
         )
         for record in records
     )
+    from disputes import search_index
+
+    search_index.changed(*records)
     return records
 
 

@@ -67,6 +67,7 @@ def main(argv=None) -> int:
     article = False
     if args.article and (ROOT / "fixtures" / f"{ARTICLE_FIXTURE}.json").exists():
         call_command("loaddata", ARTICLE_FIXTURE, verbosity=0)
+        call_command("rebuild_search_index", verbosity=0)  # loaddata sends no signals
         article = True
 
     dispute = None

@@ -10,11 +10,31 @@ class DisputesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import triggers
+        from . import search_index, triggers
+
+        search_index.connect()
 
         pre_migrate.connect(triggers.remove, sender=self, dispatch_uid="disputes.triggers.off")
         post_migrate.connect(triggers.install, sender=self, dispatch_uid="disputes.triggers.on")
         post_migrate.connect(grant_editors, sender=self, dispatch_uid="disputes.grant_editors")
+        post_migrate.connect(fill_search_index, sender=self, dispatch_uid="disputes.search_index")
+
+
+def fill_search_index(app_config, using="default", **kwargs):
+    """A database that holds a record but no search entries (one migrated from before the
+    index existed) gets them once, after the triggers that keep SQLite's FTS5 table."""
+    from django.db import connections
+
+    from . import search_index
+    from .models import Country, SearchEntry, Source
+
+    tables = connections[using].introspection.table_names()
+    if SearchEntry._meta.db_table not in tables:
+        return
+    if SearchEntry.objects.using(using).exists():
+        return
+    if Country.objects.using(using).exists() or Source.objects.using(using).exists():
+        search_index.rebuild()
 
 
 def grant_editors(app_config, using="default", **kwargs):

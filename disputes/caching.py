@@ -42,8 +42,8 @@ logger = logging.getLogger(__name__)
 # Request headers the public views vary on, and the only query parameters they read:
 # anything else (a tracking tag, a cache-buster) changes nothing on the page, so it must not
 # make a new cache entry either, or any visitor could push out the pages readers want.
-VARY_HEADERS = ("HX-Request", "HX-History-Restore-Request", "X-Step-Heading-Level")
-QUERY_PARAMS = ("page", "q")
+VARY_HEADERS = ("HX-Request", "HX-History-Restore-Request", "X-Step-Heading-Level", "HX-Target")
+QUERY_PARAMS = ("page", "q", "type", "dispute", "country", "year")
 PRIVATE = "private, no-store"
 STORED_STATUSES = (200, 301)
 
@@ -55,6 +55,8 @@ def public_page(view):
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         response = view(request, *args, **kwargs)
+        if response.status_code >= 500:
+            return response  # a page that could not be made now is nobody's to keep
         patch_cache_control(
             response,
             public=True,

@@ -1265,3 +1265,76 @@ class RecordVersion(models.Model):
 
     def __str__(self) -> str:
         return f"record version {self.version}"
+
+
+class SearchEntry(models.Model):
+    """One public thing a reader can find: a record, or one sentence of a source.
+
+    Written only by disputes/search_index.py, from its one definition of what each kind of
+    record shows to search (title, names, quotes, body: folded to lowercase Latin words, so
+    that Cyrillic and Latin spellings, accents and case meet), and read by search.py. Both
+    databases index these same four columns: PostgreSQL a weighted tsvector (migration
+    0003), SQLite an FTS5 table kept by triggers (triggers.py). Only public records have
+    entries, so nothing search returns or counts can be a draft.
+    """
+
+    class Kind(models.TextChoices):
+        DISPUTE = "dispute", "Disputes"
+        EVENT = "event", "Events"
+        PERSON = "person", "People"
+        CASE = "case", "Cases"
+        DETENTION = "detention", "Detentions"
+        LINK = "link", "Links"
+        COUNTRY = "country", "Countries"
+        SOURCE = "source", "Sources"
+        SENTENCE = "sentence", "Source sentences"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    object_id = models.PositiveBigIntegerField()
+    # A sentence's number within its source (object_id is the source's); 0 for a record.
+    number = models.PositiveIntegerField(default=0)
+    # What a result shows: its name, address, one line about it and the text excerpted.
+    label = models.CharField(max_length=500)
+    url = models.CharField(max_length=500)
+    line = models.CharField(max_length=500, blank=True)
+    text = models.TextField(blank=True)
+    # What a search matches: folded words, weighted title > names > quotes > body.
+    title = models.TextField(blank=True)
+    names = models.TextField(blank=True)
+    quotes = models.TextField(blank=True)
+    body = models.TextField(blank=True)
+    # Facets.
+    # No database constraint: the entries are derived data, written after the record in the
+    # same transaction, and a deferred constraint check would keep the table from being
+    # emptied (flush, TRUNCATE) in it.
+    dispute = models.ForeignKey(
+        Dispute,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
+    )
+    countries = models.CharField(max_length=200, blank=True, help_text="ISO codes, spaced.")
+    year = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "object_id", "number"], name="search_entry_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.label}"
+
+
+class SearchWord(models.Model):
+    """The names vocabulary: every word of an entry's title and names, for "did you mean"
+    (pg_trgm on PostgreSQL, rapidfuzz on SQLite). Words are added as entries are written and
+    kept until the index is rebuilt; a suggestion is only offered when it finds something."""
+
+    word = models.CharField(max_length=100, unique=True)
+
+    def __str__(self) -> str:
+        return self.word

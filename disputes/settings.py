@@ -215,6 +215,8 @@ CACHES = {
 }
 # What public pages tell browsers, CDNs and shared proxies (caching.public_page).
 PUBLIC_CACHE_SECONDS = env_int("PUBLIC_CACHE_SECONDS", 60)
+# On PostgreSQL, how long a search's statements may take before the search answers 503.
+SEARCH_TIMEOUT_MS = env_int("SEARCH_TIMEOUT_MS", 3000)
 PUBLIC_CACHE_STALE_SECONDS = env_int("PUBLIC_CACHE_STALE_SECONDS", 600)
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -32,6 +32,7 @@ short_patterns = [
 public_patterns = [
     path("", views.home, name="home"),
     path("search/", views.search, name="search"),
+    path("search.json", views.search_json, name="search-json"),
     *permalink_patterns,
     *short_patterns,
 ]

@@ -20,10 +20,9 @@ from urllib.parse import urlencode
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.paginator import Paginator
-from django.db import connection
 from django.db.models import Count, OuterRef, Prefetch, Subquery
 from django.db.models.functions import Coalesce
-from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect
+from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.cache import patch_vary_headers
 from django.utils.text import Truncator
@@ -538,41 +537,130 @@ def short_permalink(request, kind, pk):
     return HttpResponsePermanentRedirect(obj.get_absolute_url())
 
 
+SEARCH_PARAMS = ("q", *search_module.FACETS, "page")
+QUICK_TARGET = "site-results"
+
+
+def _search_url(request, outcome, page=None, **changes) -> str:
+    """The search's address with some parameters changed (None removes one)."""
+    params = {"q": outcome.corrected or outcome.text, **outcome.filters, "page": page}
+    params.update(changes)
+    if params["page"] in (1, "1"):
+        params["page"] = None  # the first page's address is the search's own
+    kept = {k: v for k, v in params.items() if v not in (None, "")}
+    return request.path + (f"?{urlencode(kept)}" if kept else "")
+
+
+def _search_problem(request, message: str, status: int, json=False):
+    """A search refused (400: too long) or not finished in time (503): said plainly."""
+    if json:
+        response = JsonResponse(
+            {"schema_version": search_module.SCHEMA_VERSION, "error": message}, status=status
+        )
+    else:
+        context = {
+            "query": " ".join(request.GET.get("q", "").split())[:200],
+            "problem": message,
+            "meta": {"title": "Search", "url": request.build_absolute_uri(request.path)},
+        }
+        quick = request.headers.get("HX-Target") == QUICK_TARGET
+        partial = "quick" if quick else "results-fragment"
+        response = _respond(request, "disputes/search.html", partial, context, vary=["HX-Target"])
+        response.status_code = status
+    if status == 503:
+        response["Retry-After"] = "5"
+        response["Cache-Control"] = "no-store"
+    return response
+
+
+def _run_search(request, json=False):
+    filters = {name: request.GET.get(name, "") for name in search_module.FACETS}
+    try:
+        return search_module.search(request.GET.get("q", ""), filters, request.GET.get("page"))
+    except search_module.QueryTooLong as problem:
+        return _search_problem(request, str(problem), 400, json)
+    except search_module.SearchUnavailable:
+        return _search_problem(
+            request,
+            "The search took too long and was stopped, so that the site stays quick for "
+            "everyone. Try again in a few seconds, or with more precise words.",
+            503,
+            json,
+        )
+
+
+def _search_context(request, outcome):
+    """The page's results grouped by type (groups in the order of their best result), each
+    with its title and excerpt marked; facets and pages as links."""
+    terms = outcome.used.positive if outcome.used else []
+    groups: dict[str, list] = {}
+    labels = dict(search_module.SearchEntry.Kind.choices)
+    for entry in outcome.page or []:
+        entry.label_html = search_module.highlight(entry.label, terms)
+        entry.kind_name = search_module.SINGULAR[entry.kind]
+        entry.excerpt = search_module.highlight(entry.text, terms, width=220)
+        groups.setdefault(entry.kind, []).append(entry)
+    for facet in outcome.facets:
+        chosen = outcome.filters.get(facet.key)
+        for value in facet.values:
+            value["active"] = value["value"] == chosen
+            value["url"] = _search_url(
+                request, outcome, **{facet.key: None if value["active"] else value["value"]}
+            )
+    page = outcome.page
+    return {
+        "groups": [(key, labels[key], hits) for key, hits in groups.items()],
+        "next_url": _search_url(request, outcome, page.next_page_number())
+        if page and page.has_next()
+        else "",
+        "previous_url": _search_url(request, outcome, page.previous_page_number())
+        if page and page.has_previous()
+        else "",
+        "corrected_url": _search_url(request, outcome, q=outcome.corrected)
+        if outcome.corrected
+        else "",
+        "clear_filters_url": _search_url(request, outcome, **dict.fromkeys(outcome.filters))
+        if outcome.filters
+        else "",
+    }
+
+
 @require_safe
 @public_page
 def search(request):
-    raw = request.GET.get("q", "")
-    outcome = search_module.search(raw)
-    for _kind, hits in outcome.groups:
-        for hit in hits:
-            hit.excerpt = _excerpt(hit, outcome.query)
-    url = request.path + (f"?{urlencode({'q': outcome.query})}" if outcome.query else "")
+    outcome = _run_search(request)
+    if isinstance(outcome, HttpResponse):
+        return outcome
+    page = outcome.page.number if outcome.page else 1
+    url = _search_url(request, outcome, page)
+    title = f"Search: {outcome.text}" if outcome.text else "Search"
+    if page > 1:
+        title += f" (page {page})"
     context = {
-        "query": outcome.query,
+        "query": outcome.text,
         "outcome": outcome,
-        "database": connection.vendor,
+        **_search_context(request, outcome),
         "meta": {
-            "title": f"Search: {outcome.query}" if outcome.query else "Search",
-            "description": "Search the record: events, people, cases, detentions and sources.",
+            "title": title,
+            "description": "Search the record: events, people, cases, detentions, links and "
+            "their claims, countries, disputes and every sentence of the sources.",
             "url": request.build_absolute_uri(url),
             "type": "website",
         },
     }
-    return _respond(request, "disputes/search.html", "results-fragment", context)
+    # The header's box on every page asks for a short list of results under itself.
+    partial = "quick" if request.headers.get("HX-Target") == QUICK_TARGET else "results-fragment"
+    return _respond(request, "disputes/search.html", partial, context, vary=["HX-Target"])
 
 
-def _excerpt(hit, query):
-    if isinstance(hit, Source):
-        return search_module.excerpt(hit.text, query)
-    if isinstance(hit, Event):
-        return search_module.excerpt(hit.summary, query)
-    if isinstance(hit, Person):
-        return hit.description if hit.named else ""
-    if isinstance(hit, Case):
-        return "; ".join(p for p in (hit.charges, hit.sentence, hit.court) if p)
-    if isinstance(hit, Detention):
-        return hit.place
-    return ""
+@require_safe
+@public_page
+def search_json(request):
+    """The search page's results as data: the same query grammar, the same order."""
+    outcome = _run_search(request, json=True)
+    if isinstance(outcome, HttpResponse):
+        return outcome
+    return JsonResponse(search_module.as_data(outcome, request, _search_url))
 
 
 def page_not_found(request, exception):

@@ -37,7 +37,8 @@ SPECULATION = (
 )
 CITATIONS = "disputes-citation-content_type-object_id"  # the generic inline's form prefix
 
-TECHNICAL = {"RecordVersion"}  # the page cache's counter: not part of the record
+# The page cache's counter and search's index: written from the record, not part of it.
+TECHNICAL = {"RecordVersion", "SearchEntry", "SearchWord"}
 APP_MODELS = [m for m in apps.get_app_config("disputes").get_models() if not is_history_model(m)]
 RECORD_MODELS = [m for m in APP_MODELS if m.__name__ not in TECHNICAL]
 

@@ -21,6 +21,7 @@ RECORD = "russia_tajikistan"
 @pytest.fixture
 def record(transactional_db, live_server):
     call_command("loaddata", RECORD, verbosity=0)
+    call_command("rebuild_search_index", verbosity=0)  # loaddata's saves send no signals
     dispute = Dispute.objects.get()
     events = list(Event.objects.filter(dispute=dispute).in_time_order())
     return live_server.url, dispute, events

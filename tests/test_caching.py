@@ -325,6 +325,11 @@ def test_a_rolled_back_write_leaves_the_version_as_it_was(article):
     assert record_version() == before
 
 
+def unmarked(html: str) -> str:
+    """The page's text with search's <mark> highlights taken out."""
+    return html.replace("<mark>", "").replace("</mark>", "")
+
+
 def test_an_admin_edit_is_visible_on_the_next_request_to_every_page_it_affects(
     client, editor, event
 ):
@@ -342,7 +347,7 @@ def test_an_admin_edit_is_visible_on_the_next_request_to_every_page_it_affects(
     next_event = in_order[in_order.index(event) + 1]  # its page links back to this step
     pages.append(next_event.get_absolute_url())
     for path in pages:  # warm the cache with the old title
-        assert "Tajikistan detains" in client.get(path, follow=True).text, path
+        assert "Tajikistan detains" in unmarked(client.get(path, follow=True).text), path
 
     client.force_login(editor)
     response = post_form(
@@ -353,9 +358,9 @@ def test_an_admin_edit_is_visible_on_the_next_request_to_every_page_it_affects(
 
     event.refresh_from_db()
     old_search = pages.pop(4)
-    assert "Tajikistan detains" not in client.get(old_search).text
+    assert "Tajikistan detains" not in unmarked(client.get(old_search).text)
     for path in [*pages, event.get_absolute_url(), "/search/?q=border+guards"]:
-        text = client.get(path, follow=True).text
+        text = unmarked(client.get(path, follow=True).text)
         assert "Tajik border guards detain two pilots" in text, path
         assert "Tajikistan detains" not in text, path
 

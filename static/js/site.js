@@ -11,6 +11,33 @@ function announce(text) {
   }, 50);
 }
 
+// A search refused for its length answers 400 with the reason: show it in place of the
+// results rather than leaving the last ones on screen.
+document.addEventListener("htmx:beforeSwap", (event) => {
+  const target = event.detail.target;
+  const searching = target && (target.id === "results" || target.id === "site-results");
+  if (searching && event.detail.xhr.status === 400) {
+    event.detail.shouldSwap = true;
+    event.detail.isError = false;
+  }
+});
+
+// The header's list of first results closes on Escape and when the box is emptied.
+document.addEventListener("keydown", (event) => {
+  const list = document.getElementById("site-results");
+  if (event.key === "Escape" && list && list.childElementCount) {
+    list.replaceChildren();
+    document.getElementById("site-q")?.focus();
+  }
+});
+document.addEventListener("htmx:beforeRequest", (event) => {
+  const box = event.detail.elt;
+  if (box && box.id === "site-q" && !box.value.trim()) {
+    event.preventDefault();
+    document.getElementById("site-results")?.replaceChildren();
+  }
+});
+
 // htmx otherwise drops 4xx/5xx responses silently: say so, then open the full page, which
 // shows the site's own error page.
 document.addEventListener("htmx:responseError", (event) => {

@@ -17,6 +17,7 @@ from django.core.serializers.base import DeserializationError
 from django.db import DatabaseError, transaction
 from django.test.utils import override_settings
 
+from ... import search_index
 from .export_record import exported_models
 
 
@@ -45,6 +46,7 @@ class Command(BaseCommand):
                 override_settings(SIMPLE_HISTORY_ENABLED=False),
             ):
                 call_command("loaddata", path, database=database, verbosity=0)
+                search_index.rebuild()
         except (CommandError, DatabaseError, DeserializationError, ValueError) as exc:
             cause = " ".join(str(exc).split()) or type(exc).__name__
             raise CommandError(f"Nothing was imported: {cause}") from exc

@@ -18,6 +18,8 @@ from django.core.serializers.base import DeserializationError
 from django.db import DatabaseError, connections, transaction
 from django.db.models import CheckConstraint
 
+from ... import search_index
+
 
 class Command(BaseCommand):
     help = "Load fixtures into the record, validating every object; on any error load nothing."
@@ -37,6 +39,8 @@ class Command(BaseCommand):
                 if problems:
                     raise _Rollback
                 self._reset_sequences(database)
+                # loaddata's saves are raw, which search's index does not follow.
+                search_index.rebuild()
         except _Rollback:
             raise CommandError(
                 "Nothing was loaded. Fix these problems in the fixture:\n"

@@ -1,0 +1,88 @@
+"""A reader searching in real Chromium: the box in every page's header shows results while
+the reader types, the search page updates in place with its filters and pages, a sentence
+hit opens the source at that sentence, and everything works as plain links without
+JavaScript. Screenshots at 1280 and 390 px go to test-artifacts/."""
+
+import pytest
+from django.core.management import call_command
+
+from disputes.models import Event
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def base(transactional_db, live_server):
+    call_command("load_record", "russia_tajikistan", verbosity=0)
+    return live_server.url
+
+
+def test_typing_in_the_header_box_shows_live_results(base, page):
+    event = Event.objects.order_by("pk").first()
+    page.goto(base + event.get_absolute_url())
+    page.locator("#site-q").press_sequentially("Хукумов", delay=40)
+    first = page.locator("#site-results .quick li").first
+    first.wait_for()
+    assert "Khukumov" in first.inner_text()
+    assert page.url == base + event.get_absolute_url(), "the reader stays on the page"
+    # Enter opens the full results, as the plain form does.
+    page.locator("#site-q").press("Enter")
+    page.wait_for_url("**/search/?q=*")
+    assert page.locator(".result-list li").count() > 3
+    assert page.locator(".result-list mark").count() > 0
+    assert page.console_errors == []
+
+
+def test_the_search_page_updates_filters_and_pages_in_place(base, page):
+    page.goto(base + "/search/")
+    page.locator("#q").press_sequentially("Khukumow", delay=30)
+    page.wait_for_selector("text=Showing results for")
+    assert page.locator(".result-list mark").first.inner_text() == "Khukumov"
+    page.locator(".facet a", has_text="People").click()
+    page.wait_for_url("**type=person**")
+    assert page.locator(".result-group h2").all_inner_texts() == ["People"]
+    assert page.console_errors == []
+
+
+def test_a_sentence_hit_opens_the_source_at_that_sentence(base, page):
+    page.goto(base + "/search/?q=remittances")
+    link = page.locator("#group-sentence + .result-list a").first
+    href = link.get_attribute("href")
+    assert "#s" in href
+    link.click()
+    page.wait_for_url("**" + href.split("#")[0] + "*")
+    anchor = href.split("#")[1]
+    assert page.evaluate("() => location.hash") == f"#{anchor}"
+    outline = page.locator(f"#{anchor}").evaluate("el => getComputedStyle(el).outlineStyle")
+    assert outline == "solid", "the sentence is highlighted as the :target"
+
+
+def test_search_works_without_javascript(base, browser):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(base + "/")
+    page.locator("#site-q").fill("pilots")
+    page.locator(".site-search button").click()
+    page.wait_for_url("**/search/?q=pilots")
+    assert page.locator(".result-list li").count() > 0
+    page.locator(".facet a", has_text="Events").click()
+    page.wait_for_url("**type=event**")
+    assert page.locator(".result-group h2").all_inner_texts() == ["Events"]
+    response = page.goto(base + "/search/?q=" + "x" * 201)
+    assert response.status == 400
+    assert "at most 200" in page.locator(".problem").inner_text()
+    context.close()
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_screenshots_of_search(base, browser, artifacts_dir, width):
+    context = browser.new_context(viewport={"width": width, "height": 1000})
+    page = context.new_page()
+    page.goto(base + "/search/?q=Khukumov")
+    page.screenshot(path=str(artifacts_dir / f"search-{width}.png"), full_page=width > 600)
+    event = Event.objects.order_by("pk").first()
+    page.goto(base + event.get_absolute_url())
+    page.locator("#site-q").press_sequentially("pilot", delay=30)
+    page.locator("#site-results .quick li").first.wait_for()
+    page.screenshot(path=str(artifacts_dir / f"search-box-{width}.png"))
+    context.close()
