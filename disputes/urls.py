@@ -5,6 +5,11 @@ from . import views
 
 permalink_patterns = [
     path("disputes/<int:pk>/<slug:slug>/", views.dispute_detail, name="dispute"),
+    path(
+        "disputes/<int:pk>/<slug:slug>/events/<int:event_pk>/",
+        views.dispute_detail,
+        name="dispute-step",
+    ),
     path("events/<int:pk>/<slug:slug>/", views.event_detail, name="event"),
     path("links/<int:pk>/<slug:slug>/", views.link_detail, name="link"),
     path("people/<int:pk>/<slug:slug>/", views.person_detail, name="person"),

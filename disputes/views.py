@@ -24,6 +24,7 @@ from django.db.models import Count, OuterRef, Prefetch, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.text import Truncator
 from django.views.decorators.http import require_safe
@@ -209,9 +210,7 @@ def _connectors(links, row_of, lane_of, rows: int):
     return drawn
 
 
-@require_safe
-@public_page
-def dispute_detail(request, pk, slug):
+def _dispute_or_redirect(pk, slug, event_pk=None):
     dispute, redirect = _get_or_redirect(
         # The header names the sources and links to them: their full text stays unread.
         Dispute.objects.public().prefetch_related(
@@ -220,10 +219,39 @@ def dispute_detail(request, pk, slug):
         pk,
         slug,
     )
+    if redirect and event_pk is not None:
+        redirect = HttpResponsePermanentRedirect(dispute.step_url(event_pk))
+    return dispute, redirect
+
+
+@require_safe
+@public_page
+def dispute_detail(request, pk, slug, event_pk=None):
+    """The dispute as a ladder with one step selected in the walking panel: its first step,
+    or the step its address names (/disputes/<id>/<slug>/events/<event id>/, which a walk
+    pushes and `?step=<event id>` leads to). An htmx request gets the ladder and the panel
+    alone (#explorer), any other request the whole page."""
+    if event_pk is None and "step" in request.GET:
+        step_id = request.GET["step"]
+        if not step_id.isdigit():
+            raise Http404("A step is named by its event's number.")
+        return HttpResponsePermanentRedirect(
+            reverse("disputes:dispute-step", args=[pk, slug, int(step_id)])
+        )
+    dispute, redirect = _dispute_or_redirect(pk, slug, event_pk)
     if redirect:
         return redirect
+    selected = None
+    page_number = request.GET.get("page")
+    if event_pk is not None:
+        steps = Event.objects.public().filter(dispute=dispute)
+        try:
+            selected = steps.for_step().get(pk=event_pk)
+        except Event.DoesNotExist:
+            raise Http404(f"The dispute has no step {event_pk}.") from None
+        page_number = steps.steps_before(selected) // LADDER_PAGE + 1
     countries = list(dispute.countries.order_by("name"))
-    ladder = _ladder(dispute, countries, request.GET.get("page"))
+    ladder = _ladder(dispute, countries, page_number)
     page = ladder["page"]
     url = dispute.get_absolute_url()
     if page.number > 1:
@@ -234,17 +262,29 @@ def dispute_detail(request, pk, slug):
     description = dispute.summary or f"{page.paginator.count} steps between " + " and ".join(
         c.name for c in countries
     )
+    if selected is None and ladder["rows"]:
+        selected = Event.objects.for_step().get(pk=ladder["rows"][0]["event"].pk)
+        focus = "ladder-title"
+    else:
+        focus = "step-title"
+    if event_pk is not None:
+        # A step seen in its dispute: the event's permalink stays its canonical address.
+        when = selected.when
+        title = f"{selected.title} ({when}) · {dispute}"
+        description = f"{when} · {selected.actor}: {selected.summary or selected.title}"
+        url = selected.get_absolute_url()
     context = {
         "dispute": dispute,
         "countries": countries,
         "ladder": ladder,
+        "focus": focus,
+        "walk_base": dispute.get_absolute_url(),
         "meta": _meta(request, dispute, description, url=url, title=title),
     }
-    if ladder["rows"]:
-        first = Event.objects.for_step().get(pk=ladder["rows"][0]["event"].pk)
-        context["step"] = chain.step(first)
+    if selected is not None:
+        context["step"] = chain.step(selected)
         context["heading_level"] = 2
-    return _respond(request, "disputes/dispute.html", "ladder-fragment", context)
+    return _respond(request, "disputes/dispute.html", "explorer-fragment", context)
 
 
 @require_safe

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from disputes.models import Dispute, Event, Source
+from disputes.models import Dispute, Event, RetaliationLink, Source
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -31,19 +31,30 @@ def step_title(page) -> str:
     return page.locator("#step-title").inner_text().strip()
 
 
-def expect_step(page, base, event):
-    """The step panel shows the event, its permalink is in the address bar, the tab's title
+def expect_step(page, url, event):
+    """The step panel shows the event, its address is in the address bar, the tab's title
     names it, focus is on its heading and the live region has announced it."""
     page.wait_for_function(
         "title => document.querySelector('#step-title')?.textContent.trim() === title",
         arg=event.title,
     )
-    assert page.url == base + event.get_absolute_url()
+    assert page.url == url
     assert page.title().startswith(event.title)
     page.wait_for_function("() => document.activeElement?.id === 'step-title'")
     page.wait_for_function(
         "title => document.getElementById('live').textContent.includes(title)", arg=event.title
     )
+
+
+def expect_in_dispute(page, base, dispute, event):
+    """The dispute at that step: its address, the ladder around the panel, the step's rung
+    marked, one h1 (the dispute's)."""
+    expect_step(page, base + dispute.step_url(event.pk), event)
+    assert page.locator("#ladder").count() == 1, "the dispute page stays around the step"
+    assert page.locator(f"#rung-item-{event.pk}.is-current").count() == 1
+    assert page.locator(".rung.is-current").count() == 1
+    assert page.locator("h1").count() == 1
+    assert page.locator("h1").inner_text().strip() == dispute.title
 
 
 def test_walk_the_whole_chain_by_clicking_next_and_previous(record, page):
@@ -53,19 +64,29 @@ def test_walk_the_whole_chain_by_clicking_next_and_previous(record, page):
     assert step_title(page) == events[0].title
     for event in events[1:]:
         page.locator("#step a[rel=next]").click()
-        expect_step(page, base, event)
-        assert page.locator("#ladder").count() == 1, "the dispute page stays around the step"
-        assert page.locator(f"#rung-item-{event.pk}.is-current").count() == 1
-        assert page.locator(".rung.is-current").count() == 1
+        expect_in_dispute(page, base, dispute, event)
     assert page.locator("#step a[rel=next]").count() == 0
     for event in reversed(events[:-1]):
         page.locator("#step a[rel=prev]").click()
-        expect_step(page, base, event)
+        expect_in_dispute(page, base, dispute, event)
     assert page.locator("#step a[rel=prev]").count() == 0
     assert page.console_errors == []
 
 
-def tab_to(page, selector: str, limit: int = 60):
+def test_provoked_by_provoked_and_rungs_walk_in_place(record, page):
+    base, dispute, events = record
+    link = RetaliationLink.objects.order_by("pk").first()
+    page.goto(base + dispute.get_absolute_url())
+    page.locator(f"#rung-{link.cause_id} a").click()
+    expect_in_dispute(page, base, dispute, link.cause)
+    page.locator("#step .chain-target", has_text=link.response.title).first.click()
+    expect_in_dispute(page, base, dispute, link.response)
+    page.locator("#step .chain-target", has_text=link.cause.title).first.click()
+    expect_in_dispute(page, base, dispute, link.cause)
+    assert page.console_errors == []
+
+
+def tab_to(page, selector: str, limit: int = 80):
     for _ in range(limit):
         page.keyboard.press("Tab")
         if page.evaluate("s => document.activeElement?.matches(s)", selector):
@@ -79,56 +100,79 @@ def test_walk_the_whole_chain_by_keyboard_alone(record, page):
     for event in events[1:]:
         tab_to(page, "#step a[rel=next]")
         page.keyboard.press("Enter")
-        expect_step(page, base, event)
+        expect_step(page, base + event.get_absolute_url(), event)
     for event in reversed(events[:-1]):
         tab_to(page, "#step a[rel=prev]")
         page.keyboard.press("Enter")
-        expect_step(page, base, event)
+        expect_step(page, base + event.get_absolute_url(), event)
     assert page.console_errors == []
 
 
-def test_back_and_forward_restore_the_right_step_and_reload_gives_the_full_page(record, page):
+def test_walk_the_dispute_with_the_documented_keys(record, page):
+    base, dispute, events = record
+    page.goto(base + dispute.get_absolute_url())
+    assert "previous step" in page.locator(".keys").inner_text()
+    page.keyboard.press("ArrowRight")
+    expect_in_dispute(page, base, dispute, events[1])
+    page.keyboard.press("j")
+    expect_in_dispute(page, base, dispute, events[2])
+    page.keyboard.press("k")
+    expect_in_dispute(page, base, dispute, events[1])
+    page.keyboard.press("ArrowLeft")
+    expect_in_dispute(page, base, dispute, events[0])
+    # typing in the search box is typing, not walking
+    page.locator("#site-q").focus()
+    page.keyboard.press("j")
+    assert step_title(page) == events[0].title
+    assert page.console_errors == []
+
+
+def test_back_and_forward_restore_the_right_step_and_reload_gives_the_same_view(record, page):
     base, dispute, events = record
     page.goto(base + dispute.get_absolute_url())
     for event in events[1:4]:
         page.locator("#step a[rel=next]").click()
-        expect_step(page, base, event)
+        expect_in_dispute(page, base, dispute, event)
     page.go_back()
-    page.wait_for_url(base + events[2].get_absolute_url())
+    page.wait_for_url(base + dispute.step_url(events[2].pk))
     page.wait_for_function(
         "t => document.querySelector('#step-title')?.textContent.trim() === t",
         arg=events[2].title,
     )
     page.go_back()
-    page.wait_for_url(base + events[1].get_absolute_url())
+    page.wait_for_url(base + dispute.step_url(events[1].pk))
     assert step_title(page) == events[1].title
     page.go_back()
     page.wait_for_url(base + dispute.get_absolute_url())
     assert step_title(page) == events[0].title
     assert page.locator("#ladder").count() == 1
     page.go_forward()
-    page.wait_for_url(base + events[1].get_absolute_url())
+    page.wait_for_url(base + dispute.step_url(events[1].pk))
     page.wait_for_function(
         "t => document.querySelector('#step-title')?.textContent.trim() === t",
         arg=events[1].title,
     )
-    # Reload: the same step as a full page of its own, with its h1 and the site around it.
+    # Reload: the same view, the dispute with that step selected, rendered by the server.
     page.reload()
-    assert page.locator("h1#step-title").inner_text().strip() == events[1].title
+    assert step_title(page) == events[1].title
+    assert page.locator("#ladder").count() == 1
+    assert page.locator(f"#rung-item-{events[1].pk}.is-current").count() == 1
+    assert page.locator("h1").count() == 1
     assert page.locator(".site-header").count() == 1
-    assert page.locator("#ladder").count() == 0
     assert page.title().startswith(events[1].title)
     assert page.console_errors == []
 
 
-def test_a_pushed_url_in_a_fresh_tab_is_the_full_page(record, browser, page):
+def test_a_pushed_url_in_a_fresh_tab_is_the_same_view(record, browser, page):
     base, dispute, events = record
     page.goto(base + dispute.get_absolute_url())
     page.locator("#step a[rel=next]").click()
-    expect_step(page, base, events[1])
+    expect_in_dispute(page, base, dispute, events[1])
     fresh = browser.new_context().new_page()
     fresh.goto(page.url)
-    assert fresh.locator("h1#step-title").inner_text().strip() == events[1].title
+    assert fresh.locator("h2#step-title").inner_text().strip() == events[1].title
+    assert fresh.locator("#ladder").count() == 1
+    assert fresh.locator(f"#rung-item-{events[1].pk}.is-current").count() == 1
     assert fresh.locator(".site-header").count() == 1
     fresh.context.close()
 
@@ -145,10 +189,20 @@ def test_a_shared_permalink_works_with_javascript_off(record, browser):
     assert page.locator("h1#step-title").inner_text().strip() == events[3].title
     page.locator("#step a[rel=prev]").click()
     page.wait_for_url(base + events[2].get_absolute_url())
+    # the permalink offers the step in its dispute, and walking there stays in the dispute
+    page.locator("a.in-dispute").click()
+    page.wait_for_url(base + dispute.step_url(events[2].pk))
+    assert page.locator("h2#step-title").inner_text().strip() == events[2].title
+    assert page.locator("#ladder").count() == 1
+    page.locator("#step a[rel=next]").click()
+    page.wait_for_url(base + dispute.step_url(events[3].pk))
+    assert page.locator("h2#step-title").inner_text().strip() == events[3].title
+    assert page.locator(f"#rung-item-{events[3].pk}.is-current").count() == 1
     # the dispute page, a ladder card, and search all work as plain pages
     page.goto(base + dispute.get_absolute_url())
     page.locator(f"#rung-{events[4].pk} a").click()
-    page.wait_for_url(base + events[4].get_absolute_url())
+    page.wait_for_url(base + dispute.step_url(events[4].pk))
+    assert page.locator("h2#step-title").inner_text().strip() == events[4].title
     page.goto(base + "/search/")
     page.locator("#q").fill("pilots")
     page.locator(".search-form button").click()
@@ -242,9 +296,10 @@ def test_the_ladder_pages_in_place_and_back_returns_to_the_first_page(live_serve
     page.wait_for_function("() => document.activeElement?.id === 'ladder-title'")
     assert "steps 51–100" in page.locator("#ladder-title").inner_text()
     assert "steps 51–100" in page.title()
-    assert page.locator("#step").count() == 1, "only the ladder was swapped"
+    events = list(Event.objects.filter(dispute=dispute).in_time_order())
+    assert step_title(page) == events[50].title, "the panel shows the page's first step"
     page.go_back()
-    page.wait_for_url("**/events/**")
+    page.wait_for_url("**/events/*/")
     page.go_back()
     page.wait_for_url(base + dispute.get_absolute_url())
     page.wait_for_function(

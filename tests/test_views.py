@@ -76,8 +76,9 @@ def test_dispute_page_full_fragment_and_restore(client, dispute):
     fragment = client.get(url, **HX)
     assert not is_full_page(fragment.text)
     assert fragment.text.lstrip().startswith("<title>")
-    assert 'id="ladder"' in fragment.text
-    assert 'id="step"' not in fragment.text
+    assert 'id="explorer"' in fragment.text
+    assert 'id="ladder"' in fragment.text and 'id="step"' in fragment.text
+    assert "site-header" not in fragment.text
     assert "hx-request" in vary(fragment)
 
     restore = client.get(url, **RESTORE)
@@ -113,8 +114,89 @@ def test_step_fragment_keeps_the_heading_level_of_the_page_it_lands_in(client, d
     assert '<h1 id="step-title"' in on_event.text
     full = client.get(event.get_absolute_url(), HTTP_X_STEP_HEADING_LEVEL="2")
     assert '<h1 id="step-title"' in full.text
-    html = client.get(dispute.get_absolute_url()).text
-    assert """hx-headers='{"X-Step-Heading-Level": "2"}'""" in html
+
+
+# --- the dispute at a step: one address for what a walk shows ---------------------------
+
+
+def test_the_dispute_at_a_step_is_a_full_page_or_the_explorer_fragment(client, dispute):
+    events = ordered(dispute)
+    url = dispute.step_url(events[4].pk)
+    assert url == f"{dispute.get_absolute_url()}events/{events[4].pk}/"
+    full = client.get(url)
+    assert full.status_code == 200 and is_full_page(full.text)
+    assert full.text.count("<h1") == 1, "one h1: the dispute's"
+    step = full.text[full.text.index('id="step"') :]
+    assert '<h2 id="step-title" class="step-title" tabindex="-1" data-focus-on-swap' in step
+    assert events[4].title in step[: step.index("</h2>")]
+    assert f'id="rung-item-{events[4].pk}"' in full.text
+    assert re.search(rf'class="[^"]*is-current[^"]*" id="rung-item-{events[4].pk}"', full.text)
+    # shared, it previews as the step and names the event's permalink as canonical
+    assert f"<title>{events[4].title} ({events[4].when}) · {dispute}" in full.text
+    assert f'rel="canonical" href="http://testserver{events[4].get_absolute_url()}"' in full.text
+    assert "hx-request" in vary(full)
+
+    fragment = client.get(url, **HX)
+    assert not is_full_page(fragment.text)
+    assert fragment.text.lstrip().startswith(f"<title>{events[4].title}")
+    assert 'data-focus-target="step-title"' in fragment.text
+    assert "<h1" not in fragment.text
+    assert "hx-request" in vary(fragment)
+    restore = client.get(url, **RESTORE)
+    assert is_full_page(restore.text)
+
+
+def test_every_walk_inside_a_dispute_stays_in_the_dispute(client, dispute):
+    events = ordered(dispute)
+    middle = events[5]
+    html = client.get(dispute.step_url(middle.pk)).text
+    explorer = html[html.index('id="explorer"') :]
+    walking = [a for a in anchors(explorer) if "hx-get" in a and "page=" not in a]
+    assert len(walking) > len(events), "rungs, words, previous, next, provoked by, provoked"
+    for a in walking:
+        href = re.search(r'href="([^"]+)"', a).group(1)
+        assert href.startswith(dispute.get_absolute_url() + "events/"), a
+        assert f'hx-get="{href}"' in a and 'hx-target="#explorer"' in a, a
+        assert 'hx-push-url="true"' in a, a
+    prev = [a for a in walking if 'rel="prev"' in a]
+    assert f'href="{dispute.step_url(events[4].pk)}"' in prev[0]
+    for link in RetaliationLink.objects.filter(response=middle):
+        assert dispute.step_url(link.cause_id) in explorer
+
+
+def test_a_step_on_a_later_page_opens_that_page_of_the_ladder(client, db):
+    big = make_dispute(120, seed=3)
+    events = ordered(big)
+    html = client.get(big.step_url(events[77].pk)).text
+    assert "Page 2 of 3" in html
+    assert f'id="rung-item-{events[77].pk}"' in html
+    assert f'id="rung-item-{events[10].pk}"' not in html
+
+
+def test_step_query_parameter_leads_to_the_step_address(client, dispute):
+    events = ordered(dispute)
+    response = client.get(dispute.get_absolute_url(), {"step": events[2].pk})
+    assert response.status_code == 301
+    assert response["Location"] == dispute.step_url(events[2].pk)
+    assert client.get(dispute.get_absolute_url(), {"step": "x"}).status_code == 404
+
+
+def test_a_step_address_with_a_wrong_event_or_slug(client, dispute):
+    other = make_dispute(3, seed=9)
+    foreign = ordered(other)[0]
+    assert client.get(dispute.step_url(foreign.pk)).status_code == 404
+    assert client.get(dispute.step_url(999999)).status_code == 404
+    event = ordered(dispute)[1]
+    stale = dispute.step_url(event.pk).replace(f"/{dispute.slug}/", "/old-name/")
+    response = client.get(stale)
+    assert response.status_code == 301 and response["Location"] == dispute.step_url(event.pk)
+
+
+def test_an_event_page_offers_to_see_it_in_the_dispute(client, dispute):
+    event = ordered(dispute)[3]
+    html = client.get(event.get_absolute_url()).text
+    assert f'href="{dispute.step_url(event.pk)}">See it in the dispute</a>' in html
+    assert f'rel="canonical" href="http://testserver{event.get_absolute_url()}"' in html
 
 
 # --- walking the chain ---------------------------------------------------------------------
@@ -160,7 +242,7 @@ def test_the_dispute_page_starts_the_walk_at_its_first_step(client, dispute):
     step = html[html.index('id="step"') :]
     assert '<h2 id="step-title"' in step
     assert events[0].title in step
-    assert f'rel="next" href="{events[1].get_absolute_url()}"' in step
+    assert f'rel="next" href="{dispute.step_url(events[1].pk)}"' in step
 
 
 def test_focus_target_and_live_region_are_in_place(client, dispute):

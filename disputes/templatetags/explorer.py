@@ -123,14 +123,27 @@ def event_date(event, short=False) -> str:
     )
 
 
-WALK_ITEM = (
-    '<li><a href="{0}" hx-get="{0}" hx-target="#step" hx-swap="outerHTML" hx-push-url="true">'
-    '{1}</a> <span class="meta">{2} · {3} · {4} link{5} {6}</span></li>'
-)
+WALK_ITEM = '<li><a {0}>{1}</a> <span class="meta">{2} · {3} · {4} link{5} {6}</span></li>'
+# A step to walk to: a real link that htmx fetches instead, swapping the panel (on an event's
+# own page) or the ladder with its panel (in a dispute), and pushing the address it names.
+WALK_ATTRS = 'href="{0}" hx-get="{0}" hx-target="{1}" hx-swap="outerHTML" hx-push-url="true"'
 
 
-@register.simple_tag
-def walk_items(events):
+def walk_href(context, event) -> str:
+    base = context.get("walk_base")
+    return f"{base}events/{event.pk}/" if base else event.get_absolute_url()
+
+
+@register.simple_tag(takes_context=True)
+def walk_attrs(context, event):
+    """The attributes of a link that walks to `event`: inside a dispute page, the dispute at
+    that step (/disputes/<id>/<slug>/events/<event id>/); elsewhere, the event's permalink."""
+    target = "#explorer" if context.get("walk_base") else "#step"
+    return format_html(WALK_ATTRS, walk_href(context, event), target)
+
+
+@register.simple_tag(takes_context=True)
+def walk_items(context, events):
     """The events a walk reached (chain.walks) as list items, each a step to walk to, with
     how many links away it is. One format string for a list that can be two dozen long
     (an included partial per item was half of rendering a step)."""
@@ -139,7 +152,7 @@ def walk_items(events):
         WALK_ITEM,
         (
             (
-                event.get_absolute_url(),
+                walk_attrs(context, event),
                 event.title,
                 event.actor_name,
                 event.date.display(),
