@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from .ladder import mark_of
 from .models import Claim, Event, RetaliationLink
 
 NEIGHBOUR_LIMIT = 50
@@ -54,6 +55,7 @@ def neighbour_links(event: Event) -> tuple[list[RetaliationLink], list[Retaliati
         claims[claim.link_id].append(claim)
     for link in links:
         link.claim_list = claims[link.pk]
+        link.mark = mark_of(link.evidence, [claim.stance for claim in link.claim_list])
     by = [link for link in links if link.response_id == event.pk]
     provoked = [link for link in links if link.cause_id == event.pk]
     by.sort(key=lambda link: time_key(link.cause))

@@ -53,6 +53,8 @@ def expect_in_dispute(page, base, dispute, event):
     assert page.locator("#ladder").count() == 1, "the dispute page stays around the step"
     assert page.locator(f"#rung-item-{event.pk}.is-current").count() == 1
     assert page.locator(".rung.is-current").count() == 1
+    assert page.locator(f"#ladder-step-{event.pk}.is-current").count() == 1
+    assert page.locator(".ladder-step.is-current").count() == 1
     assert page.locator("h1").count() == 1
     assert page.locator("h1").inner_text().strip() == dispute.title
 
@@ -77,7 +79,7 @@ def test_provoked_by_provoked_and_rungs_walk_in_place(record, page):
     base, dispute, events = record
     link = RetaliationLink.objects.order_by("pk").first()
     page.goto(base + dispute.get_absolute_url())
-    page.locator(f"#rung-{link.cause_id} a").click()
+    page.locator(f"#ladder-step-{link.cause_id} a.step-card").click()
     expect_in_dispute(page, base, dispute, link.cause)
     page.locator("#step .chain-target", has_text=link.response.title).first.click()
     expect_in_dispute(page, base, dispute, link.response)
@@ -200,7 +202,7 @@ def test_a_shared_permalink_works_with_javascript_off(record, browser):
     assert page.locator(f"#rung-item-{events[3].pk}.is-current").count() == 1
     # the dispute page, a ladder card, and search all work as plain pages
     page.goto(base + dispute.get_absolute_url())
-    page.locator(f"#rung-{events[4].pk} a").click()
+    page.locator(f"#ladder-step-{events[4].pk} a.step-card").click()
     page.wait_for_url(base + dispute.step_url(events[4].pk))
     assert page.locator("h2#step-title").inner_text().strip() == events[4].title
     page.goto(base + "/search/")

@@ -289,8 +289,8 @@ def test_ladder_places_each_event_in_its_states_lane_in_time_order(client, dispu
 
 def test_ladder_draws_links_with_their_evidence_and_has_legend_and_text(client, dispute):
     html = client.get(dispute.get_absolute_url()).text
-    assert re.search(r'class="conn line-(solid|dashed|struck) rs-\d+ re-\d+', html)
-    for label in ("Stated or confirmed", "Implied or speculated", "Denied"):
+    assert re.search(r'class="ladder-link mark-(solid|dashed|hollow|contested)"', html)
+    for label in ("Stated or confirmed", "Implied or speculated", "Contested", "Denied"):
         assert label in html
     words = html[html.index('id="words-title"') :]
     for link in RetaliationLink.objects.filter(response__dispute=dispute):

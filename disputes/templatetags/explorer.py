@@ -62,6 +62,24 @@ def line_style(evidence: str) -> str:
     return EVIDENCE_LINE.get(evidence, "dashed")
 
 
+MARK_EXTRA = {
+    "hollow": '<path class="line inner" d="M2 7H42"/><path class="strike" d="M17 2l10 10m0 -10l-10 10"/>',
+    "contested": '<path class="diamond" d="M22 1l6 6-6 6-6-6z"/>',
+}
+
+
+@register.simple_tag
+def mark_sample(mark: str):
+    """A short stretch of a link's line as the ladder draws it (disputes/ladder.mark_of), for
+    the legend and the lists: the same shape, so that no colour is needed to tell them apart."""
+    return format_html(
+        '<svg class="mark-sample mark-{}" viewBox="0 0 44 14" aria-hidden="true" '
+        'focusable="false"><path class="line outer" d="M2 7H42"/>{}</svg>',
+        mark,
+        mark_safe(MARK_EXTRA.get(mark, "")),
+    )
+
+
 @register.filter
 def evidence_label(evidence: str) -> str:
     try:

@@ -101,3 +101,21 @@ document.addEventListener("keydown", (event) => {
     link.click();
   }
 });
+
+// On the ladder, hovering or focusing a link's line marks the two steps it joins (the line's
+// own ends grow through CSS alone).
+function markLinkEnds(event, on) {
+  const link = event.target.closest && event.target.closest(".ladder-link");
+  if (!link) return;
+  for (const id of [link.dataset.cause, link.dataset.response]) {
+    document.getElementById(`ladder-step-${id}`)?.classList.toggle("is-linked", on);
+  }
+}
+for (const [type, on] of [
+  ["mouseover", true],
+  ["mouseout", false],
+  ["focusin", true],
+  ["focusout", false],
+]) {
+  document.addEventListener(type, (event) => markLinkEnds(event, on));
+}
