@@ -205,3 +205,35 @@ def test_the_article_is_drawn_to_scale_with_its_year_bars_gap_and_inferences(cli
     assert '<figcaption id="ladder-caption"' in html
     for label in ("Stated or confirmed", "Implied or speculated", "Contested", "Denied"):
         assert label in html
+
+
+def test_an_inferred_date_says_why_with_its_sentences_linked(client, article):
+    dispute = Dispute.objects.get()
+    sentenced = dispute.events.get(title__startswith="The pilots sentenced")
+    source = dispute.sources.get().get_absolute_url()
+    html = client.get(dispute.step_url(sentenced.pk)).text
+    assert "<strong>Year inferred from sentences 4 and 8–10</strong>: not stated; after" in html
+    assert f'<a href="{source}#s4">line 4 (sentence 4)</a>' in html
+    assert "<strong>Not before March 2011, from sentences 4–5</strong>" in html
+    # the same words on the event's own page
+    assert (
+        "Year inferred from sentences 4 and 8–10" in client.get(sentenced.get_absolute_url()).text
+    )
+    # a reason that points at no line is shown as it is
+    cleared = dispute.events.get(title__startswith="A Moscow region court")
+    html = client.get(cleared.get_absolute_url()).text
+    assert "<strong>Year inferred</strong>: not stated. The article reports" in html
+
+
+def test_line_references_lead_to_the_sentences_on_those_lines():
+    from disputes.sources import line_references, sentences_on_lines, split_sentences
+
+    text = "One. Two.\nThree.\n\nFour. Five. Six."
+    sentences = [(n, start) for n, (start, _) in enumerate(split_sentences(text), start=1)]
+    assert line_references("after line 4 (and line 2), not line 4 again") == [4, 2]
+    assert sentences_on_lines(text, sentences, [1, 2, 3, 4]) == {
+        1: [1, 2],
+        2: [3],
+        3: [],
+        4: [4, 5, 6],
+    }

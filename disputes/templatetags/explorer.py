@@ -1,8 +1,10 @@
 """Presentation helpers for the explorer's templates: dates, durations, evidence, quotes."""
 
+import re
+
 from django import template
 from django.conf import settings
-from django.utils.html import format_html, format_html_join
+from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from disputes import dates
@@ -60,6 +62,53 @@ def took(link) -> str:
 @register.filter
 def line_style(evidence: str) -> str:
     return EVIDENCE_LINE.get(evidence, "dashed")
+
+
+LINE_REFERENCE = re.compile(r"\blines? (\d+)\b")
+
+
+@register.simple_tag
+def date_note(note):
+    """An inferred date explained in words, its sentences linked to their anchors on the
+    source page: "Year inferred from sentences 4 and 8–10: … (line 4, sentence 4) …"."""
+    numbers = [n for n, _ in note["sentences"]]
+    where = ""
+    if numbers:
+        shown = _ranges(numbers)
+        comma = "," if note["label"].startswith("not before") else ""
+        where = f"{comma} from sentence{'s' if len(numbers) > 1 else ''} {shown}"
+
+    def linked(match):
+        line = int(match.group(1))
+        found = note["lines"].get(line)
+        if not found:
+            return escape(match.group(0))
+        number, url = found[0]
+        return format_html('<a href="{}">{} (sentence {})</a>', url, match.group(0), number)
+
+    reason, html, at = note["reason"], [], 0
+    for match in LINE_REFERENCE.finditer(reason):
+        html += [escape(reason[at : match.start()]), linked(match)]
+        at = match.end()
+    html.append(escape(reason[at:]))
+    return format_html(
+        '<p class="date-note"><strong>{}{}</strong>: {}</p>',
+        note["label"][:1].upper() + note["label"][1:],
+        where,
+        mark_safe("".join(str(part) for part in html)),  # each part escaped above
+    )
+
+
+def _ranges(numbers: list[int]) -> str:
+    """[4, 8, 9, 10] as "4 and 8–10"."""
+    runs: list[list[int]] = []
+    for n in sorted(set(numbers)):
+        if runs and n == runs[-1][-1] + 1:
+            runs[-1].append(n)
+        else:
+            runs.append([n])
+    parts = [f"{r[0]}–{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs]
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
 MARK_EXTRA = {
