@@ -368,3 +368,23 @@ def test_the_ladder_pages_in_place_and_back_returns_to_the_first_page(live_serve
     page.reload()
     assert page.locator(".rung").count() == 50
     assert page.console_errors == []
+
+
+def test_the_dispute_prints_on_a4_with_the_ladder_whole(record, browser, artifacts_dir):
+    base, dispute, events = record
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(base + dispute.get_absolute_url())
+    page.emulate_media(media="print")
+    page.set_viewport_size({"width": 718, "height": 1000})  # A4 less 12 mm margins, at 96 dpi
+    assert page.locator(".ladder-svg").is_visible()
+    assert not page.locator(".timeline").first.is_visible()
+    assert not page.locator(".site-header").is_visible()
+    picture = page.locator(".ladder-svg").bounding_box()
+    a4_height_px = (297 - 24) / 25.4 * 96
+    assert picture["height"] <= a4_height_px, "the ladder fits on one page"
+    assert picture["x"] >= 0 and picture["x"] + picture["width"] <= 718
+    assert page.locator(".ladder-link").count() == RetaliationLink.objects.count()
+    pdf = page.pdf(format="A4", path=str(artifacts_dir / "dispute-a4.pdf"))
+    assert pdf.startswith(b"%PDF")
+    context.close()
