@@ -113,7 +113,9 @@ class PageCacheMiddleware:
             "gzip" if re_accepts_gzip.search(request.headers.get("Accept-Encoding", "")) else "",
         ]
         try:
-            parts.append(str(record_version()))
+            # kept on the request too, for a page that names a versioned address (og:image)
+            request.record_version = record_version()
+            parts.append(str(request.record_version))
         except DatabaseError:
             return None  # the view finds the database down too, and answers with the 503 page
         return "page:" + hashlib.blake2b("\n".join(parts).encode(), digest_size=16).hexdigest()

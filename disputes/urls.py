@@ -10,6 +10,7 @@ permalink_patterns = [
         views.dispute_detail,
         name="dispute-step",
     ),
+    path("disputes/<int:pk>/<slug:slug>/ladder.png", views.dispute_image, name="dispute-image"),
     path("events/<int:pk>/<slug:slug>/", views.event_detail, name="event"),
     path("links/<int:pk>/<slug:slug>/", views.link_detail, name="link"),
     path("people/<int:pk>/<slug:slug>/", views.person_detail, name="person"),

@@ -29,7 +29,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.text import Truncator
 from django.views.decorators.http import require_safe
 
-from . import chain
+from . import chain, og_image
 from . import ladder as ladder_module
 from . import search as search_module
 from .caching import public_page
@@ -306,18 +306,41 @@ def dispute_detail(request, pk, slug, event_pk=None):
         title = f"{selected.title} ({when}) · {dispute}"
         description = f"{when} · {selected.actor}: {selected.summary or selected.title}"
         url = selected.get_absolute_url()
+    meta = _meta(request, dispute, description, url=url, title=title)
+    # The preview is a picture of the ladder; its address changes with the record's version,
+    # so that a site that keeps previews fetches the new one after an edit.
+    image = reverse("disputes:dispute-image", args=[dispute.pk, dispute.slug])
+    version = getattr(request, "record_version", None)
+    meta["image"] = request.build_absolute_uri(image + (f"?v={version}" if version else ""))
+    meta["image_alt"] = f"The ladder of {dispute}: " + " and ".join(c.name for c in countries)
     context = {
         "dispute": dispute,
         "countries": countries,
         "ladder": ladder,
         "focus": focus,
         "walk_base": dispute.get_absolute_url(),
-        "meta": _meta(request, dispute, description, url=url, title=title),
+        "meta": meta,
     }
     if selected is not None:
         context["step"] = chain.step(selected)
         context["heading_level"] = 2
     return _respond(request, "disputes/dispute.html", "explorer-fragment", context)
+
+
+@require_safe
+@public_page
+def dispute_image(request, pk, slug):
+    """The first page of the dispute's ladder as a PNG, for link previews (og:image). A public
+    page like the others: the page cache keeps it under the record's version."""
+    dispute, redirect = _dispute_or_redirect(pk, slug)
+    if redirect:
+        return HttpResponsePermanentRedirect(
+            reverse("disputes:dispute-image", args=[dispute.pk, dispute.slug])
+        )
+    countries = list(dispute.countries.order_by("name"))
+    ladder = _ladder(dispute, countries, 1)
+    png = og_image.render(ladder["picture"], dispute.title, ladder["lane_names"])
+    return HttpResponse(png, content_type="image/png")
 
 
 @require_safe

@@ -205,7 +205,7 @@ def records(article):
             found[url_name.split(":")[1]] = [(o.pk, o.slug) for o in model._default_manager.all()]
     assert found.get("event"), "the article's record did not load"
     # the dispute at one of its steps: the dispute's pk and slug, and an event's pk
-    found["dispute-step"] = found["dispute"]
+    found["dispute-step"] = found["dispute-image"] = found["dispute"]
     return found
 
 

@@ -237,3 +237,52 @@ def test_line_references_lead_to_the_sentences_on_those_lines():
         3: [],
         4: [4, 5, 6],
     }
+
+
+# --- the preview: a picture of the ladder --------------------------------------------------
+
+
+def test_the_dispute_previews_as_a_picture_of_its_ladder_kept_by_record_version(
+    client, article, django_assert_max_num_queries
+):
+    import io
+
+    from PIL import Image
+
+    from bench.generate import publish
+    from disputes.models import Event
+
+    dispute = Dispute.objects.get()
+    html = client.get(dispute.get_absolute_url()).text
+    image_url = re.search(r'<meta property="og:image" content="http://testserver([^"]+)">', html)
+    assert image_url, "the page names its preview"
+    assert '<meta name="twitter:card" content="summary_large_image">' in html
+    assert '<meta property="og:image:alt" content="The ladder of' in html
+    path = image_url.group(1)
+    assert path.startswith(dispute.get_absolute_url() + "ladder.png?v=")
+
+    response = client.get(path)
+    assert response.status_code == 200 and response["Content-Type"] == "image/png"
+    assert "public" in response["Cache-Control"]
+    picture = Image.open(io.BytesIO(response.content))
+    assert picture.size == (1200, 630)
+    # kept whole by the page cache: the next request reads only the record's version
+    with django_assert_max_num_queries(1):
+        again = client.get(path)
+    assert again.content == response.content
+
+    # an edit changes the record's version: a new address, and a new picture
+    first = Event.objects.filter(dispute=dispute).in_time_order().first()
+    publish(
+        Event.objects.create(
+            dispute=dispute, kind="other", title="A step of 2009", actor=first.actor, date_year=2009
+        )
+    )
+    html = client.get(dispute.get_absolute_url()).text
+    new_path = re.search(r'<meta property="og:image" content="http://testserver([^"]+)">', html)
+    assert new_path.group(1) != path
+    assert client.get(new_path.group(1)).content != response.content
+    # an old slug leads to the picture's current address
+    stale = client.get(path.split("?")[0].replace(dispute.slug, "old-name"))
+    assert stale.status_code == 301
+    assert stale["Location"] == dispute.get_absolute_url() + "ladder.png"

@@ -196,6 +196,7 @@ def test_an_event_page_offers_to_see_it_in_the_dispute(client, dispute):
     event = ordered(dispute)[3]
     html = client.get(event.get_absolute_url()).text
     assert f'href="{dispute.step_url(event.pk)}">See it in the dispute</a>' in html
+    assert "<kbd>→</kbd> or <kbd>j</kbd> next step" in html  # the keys, documented
     assert f'rel="canonical" href="http://testserver{event.get_absolute_url()}"' in html
 
 
@@ -343,7 +344,8 @@ def test_permalink_pages_carry_canonical_title_and_previews(client, dispute, mod
     for tag in ('property="og:title"', 'property="og:description"', 'property="og:type"'):
         assert re.search(rf'<meta {tag} content="[^"]+">', html), tag
     assert '<meta property="og:site_name" content="Dispute Explorer">' in html
-    assert '<meta name="twitter:card" content="summary">' in html
+    card = "summary_large_image" if model is Dispute else "summary"
+    assert f'<meta name="twitter:card" content="{card}">' in html
     assert re.search(r'<meta name="twitter:title" content="[^"]+">', html)
     assert re.search(r'<meta name="description" content="[^"]+">', html)
     title = re.search(r"<title>(.*?)</title>", html, re.S).group(1)
