@@ -286,3 +286,14 @@ def test_the_dispute_previews_as_a_picture_of_its_ladder_kept_by_record_version(
     stale = client.get(path.split("?")[0].replace(dispute.slug, "old-name"))
     assert stale.status_code == 301
     assert stale["Location"] == dispute.get_absolute_url() + "ladder.png"
+
+
+def test_pages_with_no_step_one_step_or_no_dates_are_drawn():
+    assert ladder.layout([], []).segments == []
+    [only] = ladder.layout([step(1, D(2011, 12, 28))], []).steps
+    assert only.bar_height >= ladder.MIN_BAR
+    undated = [ladder.Step(i, "ab"[i % 2], f"Undated {i}", "date not given") for i in range(3)]
+    drawn = ladder.layout(undated, [ladder.Link(1, 0, 2, ladder.DASHED)])
+    assert drawn.segments == [] and drawn.undated_y is not None
+    assert [s.y0 for s in undated] == sorted(s.y0 for s in undated)
+    assert len(drawn.links) == 1
