@@ -43,7 +43,7 @@ logger = logging.getLogger(__name__)
 # anything else (a tracking tag, a cache-buster) changes nothing on the page, so it must not
 # make a new cache entry either, or any visitor could push out the pages readers want.
 VARY_HEADERS = ("HX-Request", "HX-History-Restore-Request", "X-Step-Heading-Level", "HX-Target")
-QUERY_PARAMS = ("page", "q", "type", "dispute", "country", "year")
+QUERY_PARAMS = ("page", "step", "q", "type", "dispute", "country", "year")
 PRIVATE = "private, no-store"
 STORED_STATUSES = (200, 301)
 
@@ -113,7 +113,9 @@ class PageCacheMiddleware:
             "gzip" if re_accepts_gzip.search(request.headers.get("Accept-Encoding", "")) else "",
         ]
         try:
-            parts.append(str(record_version()))
+            # kept on the request too, for a page that names a versioned address (og:image)
+            request.record_version = record_version()
+            parts.append(str(request.record_version))
         except DatabaseError:
             return None  # the view finds the database down too, and answers with the 503 page
         return "page:" + hashlib.blake2b("\n".join(parts).encode(), digest_size=16).hexdigest()

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from .models import Claim, Event, RetaliationLink
+from .ladder import mark_of
+from .models import Claim, Event, RetaliationLink, Sentence, Source
+from .sources import line_references, sentences_on_lines
 
 NEIGHBOUR_LIMIT = 50
 WALK_DEPTH = 6
@@ -54,6 +56,7 @@ def neighbour_links(event: Event) -> tuple[list[RetaliationLink], list[Retaliati
         claims[claim.link_id].append(claim)
     for link in links:
         link.claim_list = claims[link.pk]
+        link.mark = mark_of(link.evidence, [claim.stance for claim in link.claim_list])
     by = [link for link in links if link.response_id == event.pk]
     provoked = [link for link in links if link.cause_id == event.pk]
     by.sort(key=lambda link: time_key(link.cause))
@@ -73,16 +76,50 @@ def walks(event: Event, depth: int = WALK_DEPTH, limit: int = WALK_LIMIT) -> dic
 def step(event: Event) -> dict:
     """Everything the step panel shows around one event (read with Event.objects.for_step)."""
     provoked_by, provoked = neighbour_links(event)
+    quotes = list(event.citations.with_sentence())
     return {
         "event": event,
         "people": list(event.people.public()),
-        "quotes": list(event.citations.with_sentence()),
+        "quotes": quotes,
+        "date_notes": date_notes(event, quotes),
         "previous": previous_step(event),
         "next": next_step(event),
         "provoked_by": provoked_by,
         "provoked": provoked,
         **walks(event),
     }
+
+
+def date_notes(event: Event, quotes) -> list[dict]:
+    """Why an inferred part of the event's date is what it is, for the reader: each note with
+    what it explains ("year inferred", "not before March 2011"), the editor's reason, and the
+    sentences of the event's source on the lines the reason points to ({line: [(number,
+    address)]}). Two small reads, only when a reason names a line and the event is quoted."""
+    date, bound = event.date, event.not_before
+    notes = []
+    if date.known and date.inferred:
+        part = date.inferred_part()
+        reason = date.inferred
+        if reason.split(":", 1)[0].strip().lower() == part and ":" in reason:
+            reason = reason.split(":", 1)[1].strip()
+        notes.append({"label": f"{part} inferred", "reason": reason})
+    if date.narrowed_by(bound):
+        notes.append({"label": f"not before {bound.display()}", "reason": bound.inferred})
+    lines = sorted({n for note in notes for n in line_references(note["reason"])})
+    found = {}
+    if lines and quotes:
+        source = quotes[0].source
+        text = Source.objects.filter(pk=source.pk).values_list("text", flat=True).first() or ""
+        sentences = Sentence.objects.filter(source=source).values_list("number", "start")
+        url = source.get_absolute_url()
+        found = {
+            line: [(n, f"{url}#s{n}") for n in numbers]
+            for line, numbers in sentences_on_lines(text, sentences, lines).items()
+        }
+    for note in notes:
+        note["lines"] = {n: found[n] for n in line_references(note["reason"]) if found.get(n)}
+        note["sentences"] = [s for line in note["lines"].values() for s in line]
+    return notes
 
 
 def time_key(event: Event) -> tuple:

@@ -427,6 +427,11 @@ class Dispute(PermalinkMixin, Recorded):
     def public_condition(cls) -> Q:
         return Q(cited(cls))
 
+    def step_url(self, event_pk: int) -> str:
+        """This dispute with one of its steps selected: the address a walk pushes, which a
+        reload, a new tab or a browser without JavaScript opens as the same view."""
+        return f"{self.get_absolute_url()}events/{event_pk}/"
+
 
 class Person(PermalinkMixin, Recorded):
     name = models.CharField(
@@ -635,6 +640,20 @@ class EventQuerySet(PublicQuerySet):
             Q(date_key__lte=event.date_key)
             & (Q(date_key__lt=event.date_key) | _earlier_in_day(event))
         ).first()
+
+    def steps_before(self, event: Event) -> int:
+        """How many steps come before `event` in its dispute's time order (one count on the
+        event index): where the ladder's pages put it."""
+        steps = self.filter(dispute_id=event.dispute_id)
+        if event.date_key is None:
+            earlier = Q(date_key__isnull=False) | (
+                Q(date_key__isnull=True) & _earlier_in_day(event)
+            )
+        else:
+            earlier = Q(date_key__lt=event.date_key) | (
+                Q(date_key=event.date_key) & _earlier_in_day(event)
+            )
+        return steps.filter(earlier).count()
 
     def reached_from(self, event: Event, depth: int, limit: int):
         """The events the chain reaches from `event`, back through causes and on through

@@ -9,6 +9,7 @@ quote, unless the full stop ends an abbreviation such as "Dec." or an initial.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 
 from django.db import transaction
 
@@ -98,3 +99,32 @@ def _occurrences(text: str, quote: str):
     while position >= 0:
         yield position
         position = text.find(quote, position + 1)
+
+
+LINE_REFERENCE = re.compile(r"\blines? (\d+)\b")
+
+
+def line_references(note: str) -> list[int]:
+    """The line numbers an editor's note points to ("after the March 2011 detention (line 4)"),
+    in the order it names them, each once."""
+    seen: list[int] = []
+    for match in LINE_REFERENCE.finditer(note):
+        number = int(match.group(1))
+        if number not in seen:
+            seen.append(number)
+    return seen
+
+
+def sentences_on_lines(text: str, sentences, lines) -> dict[int, list[int]]:
+    """{line number: the numbers of the sentences that start on it}, for `sentences` given
+    as (number, start) pairs of the source whose text this is."""
+    starts, offset = [], 0
+    for line in text.split("\n"):
+        starts.append(offset)
+        offset += len(line) + 1
+    found: dict[int, list[int]] = {line: [] for line in lines}
+    for number, start in sentences:
+        line = bisect_right(starts, start)
+        if line in found:
+            found[line].append(number)
+    return found

@@ -5,6 +5,12 @@ from . import views
 
 permalink_patterns = [
     path("disputes/<int:pk>/<slug:slug>/", views.dispute_detail, name="dispute"),
+    path(
+        "disputes/<int:pk>/<slug:slug>/events/<int:event_pk>/",
+        views.dispute_detail,
+        name="dispute-step",
+    ),
+    path("disputes/<int:pk>/<slug:slug>/ladder.png", views.dispute_image, name="dispute-image"),
     path("events/<int:pk>/<slug:slug>/", views.event_detail, name="event"),
     path("links/<int:pk>/<slug:slug>/", views.link_detail, name="link"),
     path("people/<int:pk>/<slug:slug>/", views.person_detail, name="person"),

@@ -24,11 +24,13 @@ from django.db.models import Count, OuterRef, Prefetch, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.text import Truncator
 from django.views.decorators.http import require_safe
 
-from . import chain
+from . import chain, og_image
+from . import ladder as ladder_module
 from . import search as search_module
 from .caching import public_page
 from .models import (
@@ -45,7 +47,6 @@ from .models import (
     Role,
     Source,
 )
-from .templatetags.explorer import line_style
 
 LIST_LIMIT = 50
 LADDER_PAGE = 50
@@ -138,80 +139,106 @@ def _lanes(countries):
     return lane_of, names
 
 
-def _ladder(dispute, countries, page_number):
-    """One page of the dispute in time order, with the links drawn between its steps."""
+def _ladder(dispute, countries, page_number, selected_pk=None):
+    """One page of the dispute in time order: its steps as cards (the phone's timeline and
+    the text), and the picture (disputes/ladder.py) of their dates and of the links between
+    them."""
     steps = Event.objects.public().filter(dispute=dispute).select_related("actor").in_time_order()
     page = Paginator(steps, LADDER_PAGE).get_page(page_number)
     window = list(page)
     row_of = {event.pk: i + 1 for i, event in enumerate(window)}
     links = chain.links_of(window)
+    stances = defaultdict(list)
+    if links:
+        claims = Claim.objects.public().filter(link__in=[link.pk for link in links])
+        for link_id, stance in claims.values_list("link_id", "stance"):
+            stances[link_id].append(stance)
     lane_of, lane_names = _lanes(countries)
     incoming, outgoing = defaultdict(list), defaultdict(list)
     for link in links:
+        link.mark = ladder_module.mark_of(link.evidence, stances[link.pk])
         if link.response_id in row_of:
             incoming[link.response_id].append(link)
         if link.cause_id in row_of:
             outgoing[link.cause_id].append(link)
-    rows = [
-        {
-            "event": event,
-            "row": row_of[event.pk],
-            "lane": lane_of.get(event.actor_id, "b"),
-            "incoming": incoming[event.pk],
-            "outgoing_later": [x for x in outgoing[event.pk] if x.response_id not in row_of],
-        }
-        for event in window
-    ]
+    rows = []
+    previous_day = None
+    for event in window:
+        first, last = _days_of(event)
+        gap = (first - previous_day).days - 1 if first and previous_day else 0
+        previous_day = last or previous_day
+        rows.append(
+            {
+                "event": event,
+                "row": row_of[event.pk],
+                "lane": lane_of.get(event.actor_id, "b"),
+                "incoming": incoming[event.pk],
+                "outgoing_later": [x for x in outgoing[event.pk] if x.response_id not in row_of],
+                # on a phone, a long wait before this step is said between the cards
+                "gap": ladder_module.gap_label(gap) if gap > PHONE_GAP_DAYS else "",
+            }
+        )
+    picture = ladder_module.layout(
+        [_ladder_step(dispute, event, lane_of, selected_pk) for event in window],
+        [
+            ladder_module.Link(
+                link.pk,
+                link.cause_id,
+                link.response_id,
+                link.mark,
+                url=link.get_absolute_url(),
+                label=f"“{link.cause.title}” provoked “{link.response.title}”? "
+                f"{ladder_module.MARK_LABELS[link.mark].capitalize()} "
+                f"(evidence: {link.get_evidence_display()}). Open the evidence.",
+            )
+            for link in links
+        ],
+    )
     return {
         "rows": rows,
-        "connectors": _connectors(links, row_of, lane_of, len(window)),
+        "picture": picture,
         "lane_names": lane_names,
         "page": page,
     }
 
 
-TRACKS = 4
+PHONE_GAP_DAYS = 90
 
 
-def _connectors(links, row_of, lane_of, rows: int):
-    """Where each link's line runs in the ladder's spine: from its cause's row to its
-    response's row, in one of a few parallel tracks so that lines do not overlap. A link
-    that enters or leaves the window is drawn from its edge. Lines that find no free track
-    are left out of the drawing; every link is still written out in the cards and the text."""
-    spans = []
-    for link in links:
-        start = row_of.get(link.cause_id, 0)
-        end = row_of.get(link.response_id, rows + 1)
-        if start >= end or (start == 0 and end == rows + 1):
-            continue
-        spans.append((start, end, link))
-    spans.sort(key=lambda s: (s[0], s[1]))
-    track_free_from = [0] * TRACKS
-    drawn = []
-    for start, end, link in spans:
-        for track in range(TRACKS):
-            if track_free_from[track] <= start:
-                track_free_from[track] = end
-                drawn.append(
-                    {
-                        "link": link,
-                        "line": line_style(link.evidence),
-                        "track": track,
-                        "start": max(start, 1),
-                        "end": min(end, rows + 1),
-                        "from_lane": lane_of.get(link.cause.actor_id, "b") if start else "edge",
-                        "to_lane": lane_of.get(link.response.actor_id, "b")
-                        if end <= rows
-                        else "edge",
-                    }
-                )
-                break
-    return drawn
+def _days_of(event):
+    """The first and last day the event's date can mean (its not-before date narrows it)."""
+    date = event.date
+    if not date.known:
+        return None, None
+    first = date.first_day()
+    if date.narrowed_by(event.not_before):
+        first = event.not_before.first_day()
+    return first, date.last_day()
 
 
-@require_safe
-@public_page
-def dispute_detail(request, pk, slug):
+def _ladder_step(dispute, event, lane_of, selected_pk):
+    date = event.date
+    notes = []
+    if date.inferred:
+        notes.append(f"{date.inferred_part().capitalize()} inferred: {date.inferred}")
+    if date.narrowed_by(event.not_before):
+        notes.append(f"Not before {event.not_before.display()}: {event.not_before.inferred}")
+    first, last = _days_of(event)
+    return ladder_module.Step(
+        event.pk,
+        lane_of.get(event.actor_id, "b"),
+        event.title,
+        event.when if date.known else "date not given in the source",
+        first_day=first,
+        last_day=last,
+        inferred=bool(date.inferred),
+        note=" ".join(notes),
+        url=dispute.step_url(event.pk),
+        current=event.pk == selected_pk,
+    )
+
+
+def _dispute_or_redirect(pk, slug, event_pk=None):
     dispute, redirect = _get_or_redirect(
         # The header names the sources and links to them: their full text stays unread.
         Dispute.objects.public().prefetch_related(
@@ -220,10 +247,49 @@ def dispute_detail(request, pk, slug):
         pk,
         slug,
     )
+    if redirect and event_pk is not None:
+        redirect = HttpResponsePermanentRedirect(dispute.step_url(event_pk))
+    return dispute, redirect
+
+
+@require_safe
+@public_page
+def dispute_detail(request, pk, slug, event_pk=None):
+    """The dispute as a ladder with one step selected in the walking panel: its first step,
+    or the step its address names (/disputes/<id>/<slug>/events/<event id>/, which a walk
+    pushes and `?step=<event id>` leads to). An htmx request gets the ladder and the panel
+    alone (#explorer), any other request the whole page."""
+    if event_pk is None and "step" in request.GET:
+        step_id = request.GET["step"]
+        if not step_id.isdigit():
+            raise Http404("A step is named by its event's number.")
+        return HttpResponsePermanentRedirect(
+            reverse("disputes:dispute-step", args=[pk, slug, int(step_id)])
+        )
+    dispute, redirect = _dispute_or_redirect(pk, slug, event_pk)
     if redirect:
         return redirect
+    selected = None
+    page_number = request.GET.get("page")
+    if event_pk is not None:
+        steps = Event.objects.public().filter(dispute=dispute)
+        try:
+            selected = steps.for_step().get(pk=event_pk)
+        except Event.DoesNotExist:
+            raise Http404(f"The dispute has no step {event_pk}.") from None
+        page_number = steps.steps_before(selected) // LADDER_PAGE + 1
     countries = list(dispute.countries.order_by("name"))
-    ladder = _ladder(dispute, countries, request.GET.get("page"))
+    if selected is None:
+        ladder = _ladder(dispute, countries, page_number)
+        rows = ladder["rows"]
+        if rows:
+            # the page's first step, selected in the panel and on the picture
+            selected = Event.objects.for_step().get(pk=rows[0]["event"].pk)
+            ladder["picture"].steps[0].current = True
+        focus = "ladder-title"
+    else:
+        ladder = _ladder(dispute, countries, page_number, selected.pk)
+        focus = "step-title"
     page = ladder["page"]
     url = dispute.get_absolute_url()
     if page.number > 1:
@@ -234,17 +300,47 @@ def dispute_detail(request, pk, slug):
     description = dispute.summary or f"{page.paginator.count} steps between " + " and ".join(
         c.name for c in countries
     )
+    if event_pk is not None:
+        # A step seen in its dispute: the event's permalink stays its canonical address.
+        when = selected.when
+        title = f"{selected.title} ({when}) · {dispute}"
+        description = f"{when} · {selected.actor}: {selected.summary or selected.title}"
+        url = selected.get_absolute_url()
+    meta = _meta(request, dispute, description, url=url, title=title)
+    # The preview is a picture of the ladder; its address changes with the record's version,
+    # so that a site that keeps previews fetches the new one after an edit.
+    image = reverse("disputes:dispute-image", args=[dispute.pk, dispute.slug])
+    version = getattr(request, "record_version", None)
+    meta["image"] = request.build_absolute_uri(image + (f"?v={version}" if version else ""))
+    meta["image_alt"] = f"The ladder of {dispute}: " + " and ".join(c.name for c in countries)
     context = {
         "dispute": dispute,
         "countries": countries,
         "ladder": ladder,
-        "meta": _meta(request, dispute, description, url=url, title=title),
+        "focus": focus,
+        "walk_base": dispute.get_absolute_url(),
+        "meta": meta,
     }
-    if ladder["rows"]:
-        first = Event.objects.for_step().get(pk=ladder["rows"][0]["event"].pk)
-        context["step"] = chain.step(first)
+    if selected is not None:
+        context["step"] = chain.step(selected)
         context["heading_level"] = 2
-    return _respond(request, "disputes/dispute.html", "ladder-fragment", context)
+    return _respond(request, "disputes/dispute.html", "explorer-fragment", context)
+
+
+@require_safe
+@public_page
+def dispute_image(request, pk, slug):
+    """The first page of the dispute's ladder as a PNG, for link previews (og:image). A public
+    page like the others: the page cache keeps it under the record's version."""
+    dispute, redirect = _dispute_or_redirect(pk, slug)
+    if redirect:
+        return HttpResponsePermanentRedirect(
+            reverse("disputes:dispute-image", args=[dispute.pk, dispute.slug])
+        )
+    countries = list(dispute.countries.order_by("name"))
+    ladder = _ladder(dispute, countries, 1)
+    png = og_image.render(ladder["picture"], dispute.title, ladder["lane_names"])
+    return HttpResponse(png, content_type="image/png")
 
 
 @require_safe

@@ -204,6 +204,8 @@ def records(article):
         if url_name.startswith("disputes:"):
             found[url_name.split(":")[1]] = [(o.pk, o.slug) for o in model._default_manager.all()]
     assert found.get("event"), "the article's record did not load"
+    # the dispute at one of its steps: the dispute's pk and slug, and an event's pk
+    found["dispute-step"] = found["dispute-image"] = found["dispute"]
     return found
 
 
@@ -216,7 +218,11 @@ def test_every_record_page_answers_in_full_and_as_fragment(client, records, rout
     """The baseline the fuzzing starts from: each route with real values is a 200 or a redirect."""
     values = []
     if route.params:
-        values = [{"pk": pk, "slug": slug} for pk, slug in records.get(route.kind, [])]
+        event_pk = records["event"][0][0]
+        values = [
+            {"pk": pk, "slug": slug, "event_pk": event_pk}
+            for pk, slug in records.get(route.kind, [])
+        ]
         assert values, f"no record to try {route.name} with"
     else:
         values = [{}]
@@ -248,7 +254,8 @@ def test_extreme_ids_get_a_404_not_an_error(client, records, route):
     """IDs past every integer column's range, zero, negative, or digits from other scripts."""
     for pk in EXTREME_IDS:
         for headers in ({}, {"HX-Request": "true"}):
-            response = _assert_sane(client, route.build({"pk": pk, "slug": "x"}), headers)
+            values = {"pk": pk, "slug": "x", "event_pk": pk}
+            response = _assert_sane(client, route.build(values), headers)
             assert response.status_code == 404, (pk, response.status_code)
 
 
@@ -262,7 +269,10 @@ def test_fuzzed_ids_and_slugs_never_break_a_permalink(client, records, data):
     real = records.get(route.kind, [])
     values = {}
     for _converter, name in route.params:
-        if name == "pk":
+        if name == "event_pk":
+            events = [str(pk) for pk, _ in records["event"]]
+            strategy = st.one_of(st.sampled_from(events), IDS)
+        elif name == "pk":
             strategy = st.one_of(st.sampled_from([str(pk) for pk, _ in real]), IDS) if real else IDS
         elif name == "slug":
             strategy = (
@@ -289,6 +299,7 @@ def test_fuzzed_query_strings_never_break_a_page(client, records, route, params,
     the route needs one), as full pages and as htmx fragments."""
     real = records.get(route.kind, [])
     values = {"pk": real[0][0], "slug": real[0][1]} if route.params and real else {}
+    values["event_pk"] = records["event"][0][0]
     if route.params and not real:
         return
     pairs = []

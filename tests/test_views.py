@@ -76,8 +76,9 @@ def test_dispute_page_full_fragment_and_restore(client, dispute):
     fragment = client.get(url, **HX)
     assert not is_full_page(fragment.text)
     assert fragment.text.lstrip().startswith("<title>")
-    assert 'id="ladder"' in fragment.text
-    assert 'id="step"' not in fragment.text
+    assert 'id="explorer"' in fragment.text
+    assert 'id="ladder"' in fragment.text and 'id="step"' in fragment.text
+    assert "site-header" not in fragment.text
     assert "hx-request" in vary(fragment)
 
     restore = client.get(url, **RESTORE)
@@ -113,8 +114,90 @@ def test_step_fragment_keeps_the_heading_level_of_the_page_it_lands_in(client, d
     assert '<h1 id="step-title"' in on_event.text
     full = client.get(event.get_absolute_url(), HTTP_X_STEP_HEADING_LEVEL="2")
     assert '<h1 id="step-title"' in full.text
-    html = client.get(dispute.get_absolute_url()).text
-    assert """hx-headers='{"X-Step-Heading-Level": "2"}'""" in html
+
+
+# --- the dispute at a step: one address for what a walk shows ---------------------------
+
+
+def test_the_dispute_at_a_step_is_a_full_page_or_the_explorer_fragment(client, dispute):
+    events = ordered(dispute)
+    url = dispute.step_url(events[4].pk)
+    assert url == f"{dispute.get_absolute_url()}events/{events[4].pk}/"
+    full = client.get(url)
+    assert full.status_code == 200 and is_full_page(full.text)
+    assert full.text.count("<h1") == 1, "one h1: the dispute's"
+    step = full.text[full.text.index('id="step"') :]
+    assert '<h2 id="step-title" class="step-title" tabindex="-1" data-focus-on-swap' in step
+    assert events[4].title in step[: step.index("</h2>")]
+    assert f'id="rung-item-{events[4].pk}"' in full.text
+    assert re.search(rf'class="[^"]*is-current[^"]*" id="rung-item-{events[4].pk}"', full.text)
+    # shared, it previews as the step and names the event's permalink as canonical
+    assert f"<title>{events[4].title} ({events[4].when}) · {dispute}" in full.text
+    assert f'rel="canonical" href="http://testserver{events[4].get_absolute_url()}"' in full.text
+    assert "hx-request" in vary(full)
+
+    fragment = client.get(url, **HX)
+    assert not is_full_page(fragment.text)
+    assert fragment.text.lstrip().startswith(f"<title>{events[4].title}")
+    assert 'data-focus-target="step-title"' in fragment.text
+    assert "<h1" not in fragment.text
+    assert "hx-request" in vary(fragment)
+    restore = client.get(url, **RESTORE)
+    assert is_full_page(restore.text)
+
+
+def test_every_walk_inside_a_dispute_stays_in_the_dispute(client, dispute):
+    events = ordered(dispute)
+    middle = events[5]
+    html = client.get(dispute.step_url(middle.pk)).text
+    explorer = html[html.index('id="explorer"') :]
+    walking = [a for a in anchors(explorer) if "hx-get" in a and "page=" not in a]
+    assert len(walking) > len(events), "rungs, words, previous, next, provoked by, provoked"
+    for a in walking:
+        href = re.search(r'href="([^"]+)"', a).group(1)
+        assert href.startswith(dispute.get_absolute_url() + "events/"), a
+        assert f'hx-get="{href}"' in a and 'hx-target="#explorer"' in a, a
+        assert 'hx-push-url="true"' in a, a
+    prev = [a for a in walking if 'rel="prev"' in a]
+    assert f'href="{dispute.step_url(events[4].pk)}"' in prev[0]
+    for link in RetaliationLink.objects.filter(response=middle):
+        assert dispute.step_url(link.cause_id) in explorer
+
+
+def test_a_step_on_a_later_page_opens_that_page_of_the_ladder(client, db):
+    big = make_dispute(120, seed=3)
+    events = ordered(big)
+    html = client.get(big.step_url(events[77].pk)).text
+    assert "Page 2 of 3" in html
+    assert f'id="rung-item-{events[77].pk}"' in html
+    assert f'id="rung-item-{events[10].pk}"' not in html
+
+
+def test_step_query_parameter_leads_to_the_step_address(client, dispute):
+    events = ordered(dispute)
+    response = client.get(dispute.get_absolute_url(), {"step": events[2].pk})
+    assert response.status_code == 301
+    assert response["Location"] == dispute.step_url(events[2].pk)
+    assert client.get(dispute.get_absolute_url(), {"step": "x"}).status_code == 404
+
+
+def test_a_step_address_with_a_wrong_event_or_slug(client, dispute):
+    other = make_dispute(3, seed=9)
+    foreign = ordered(other)[0]
+    assert client.get(dispute.step_url(foreign.pk)).status_code == 404
+    assert client.get(dispute.step_url(999999)).status_code == 404
+    event = ordered(dispute)[1]
+    stale = dispute.step_url(event.pk).replace(f"/{dispute.slug}/", "/old-name/")
+    response = client.get(stale)
+    assert response.status_code == 301 and response["Location"] == dispute.step_url(event.pk)
+
+
+def test_an_event_page_offers_to_see_it_in_the_dispute(client, dispute):
+    event = ordered(dispute)[3]
+    html = client.get(event.get_absolute_url()).text
+    assert f'href="{dispute.step_url(event.pk)}">See it in the dispute</a>' in html
+    assert "<kbd>→</kbd> or <kbd>j</kbd> next step" in html  # the keys, documented
+    assert f'rel="canonical" href="http://testserver{event.get_absolute_url()}"' in html
 
 
 # --- walking the chain ---------------------------------------------------------------------
@@ -160,7 +243,7 @@ def test_the_dispute_page_starts_the_walk_at_its_first_step(client, dispute):
     step = html[html.index('id="step"') :]
     assert '<h2 id="step-title"' in step
     assert events[0].title in step
-    assert f'rel="next" href="{events[1].get_absolute_url()}"' in step
+    assert f'rel="next" href="{dispute.step_url(events[1].pk)}"' in step
 
 
 def test_focus_target_and_live_region_are_in_place(client, dispute):
@@ -207,8 +290,8 @@ def test_ladder_places_each_event_in_its_states_lane_in_time_order(client, dispu
 
 def test_ladder_draws_links_with_their_evidence_and_has_legend_and_text(client, dispute):
     html = client.get(dispute.get_absolute_url()).text
-    assert re.search(r'class="conn line-(solid|dashed|struck) rs-\d+ re-\d+', html)
-    for label in ("Stated or confirmed", "Implied or speculated", "Denied"):
+    assert re.search(r'class="ladder-link mark-(solid|dashed|hollow|contested)"', html)
+    for label in ("Stated or confirmed", "Implied or speculated", "Contested", "Denied"):
         assert label in html
     words = html[html.index('id="words-title"') :]
     for link in RetaliationLink.objects.filter(response__dispute=dispute):
@@ -261,7 +344,8 @@ def test_permalink_pages_carry_canonical_title_and_previews(client, dispute, mod
     for tag in ('property="og:title"', 'property="og:description"', 'property="og:type"'):
         assert re.search(rf'<meta {tag} content="[^"]+">', html), tag
     assert '<meta property="og:site_name" content="Dispute Explorer">' in html
-    assert '<meta name="twitter:card" content="summary">' in html
+    card = "summary_large_image" if model is Dispute else "summary"
+    assert f'<meta name="twitter:card" content="{card}">' in html
     assert re.search(r'<meta name="twitter:title" content="[^"]+">', html)
     assert re.search(r'<meta name="description" content="[^"]+">', html)
     title = re.search(r"<title>(.*?)</title>", html, re.S).group(1)
@@ -290,7 +374,9 @@ def test_fuzzy_dates_read_naturally_with_the_inference_visible(client, article):
     court = Event.objects.get(date_year=2011, date_month=12, date_day=28)
     html = client.get(court.get_absolute_url()).text
     assert '<time datetime="2011-12-28">28 Dec 2011</time>' in html
-    assert re.search(r'<span class="inferred">\(year inferred: [^<]+\)</span>', html)
+    assert '<span class="inferred">(year inferred)</span>' in html
+    # the reason, in words of its own under the step's date
+    assert '<p class="date-note"><strong>Year inferred</strong>: not stated. The article' in html
     year_only = Event.objects.get(date_year=2008)
     assert '<time datetime="2008">2008</time>' in client.get(year_only.get_absolute_url()).text
     month = Event.objects.get(date_year=2011, date_month=3)
@@ -371,5 +457,5 @@ def test_a_date_bounded_by_an_earlier_step_says_not_before_with_its_reason(clien
     html = client.get(event.get_absolute_url()).text
     assert '<time datetime="2040">2040</time>' in html
     assert ', not before <time datetime="2040-03">March 2040</time>' in html
-    assert "(told after the March step)" in html
+    assert "<strong>Not before March 2040</strong>: told after the March step</p>" in html
     assert f"<title>{event.title} (2040, not before March 2040)" in html

@@ -1,8 +1,10 @@
 """Presentation helpers for the explorer's templates: dates, durations, evidence, quotes."""
 
+import re
+
 from django import template
 from django.conf import settings
-from django.utils.html import format_html, format_html_join
+from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from disputes import dates
@@ -60,6 +62,71 @@ def took(link) -> str:
 @register.filter
 def line_style(evidence: str) -> str:
     return EVIDENCE_LINE.get(evidence, "dashed")
+
+
+LINE_REFERENCE = re.compile(r"\blines? (\d+)\b")
+
+
+@register.simple_tag
+def date_note(note):
+    """An inferred date explained in words, its sentences linked to their anchors on the
+    source page: "Year inferred from sentences 4 and 8–10: … (line 4, sentence 4) …"."""
+    numbers = [n for n, _ in note["sentences"]]
+    where = ""
+    if numbers:
+        shown = _ranges(numbers)
+        comma = "," if note["label"].startswith("not before") else ""
+        where = f"{comma} from sentence{'s' if len(numbers) > 1 else ''} {shown}"
+
+    def linked(match):
+        line = int(match.group(1))
+        found = note["lines"].get(line)
+        if not found:
+            return escape(match.group(0))
+        number, url = found[0]
+        return format_html('<a href="{}">{} (sentence {})</a>', url, match.group(0), number)
+
+    reason, html, at = note["reason"], [], 0
+    for match in LINE_REFERENCE.finditer(reason):
+        html += [escape(reason[at : match.start()]), linked(match)]
+        at = match.end()
+    html.append(escape(reason[at:]))
+    return format_html(
+        '<p class="date-note"><strong>{}{}</strong>: {}</p>',
+        note["label"][:1].upper() + note["label"][1:],
+        where,
+        mark_safe("".join(str(part) for part in html)),  # each part escaped above
+    )
+
+
+def _ranges(numbers: list[int]) -> str:
+    """[4, 8, 9, 10] as "4 and 8–10"."""
+    runs: list[list[int]] = []
+    for n in sorted(set(numbers)):
+        if runs and n == runs[-1][-1] + 1:
+            runs[-1].append(n)
+        else:
+            runs.append([n])
+    parts = [f"{r[0]}–{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs]
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+MARK_EXTRA = {
+    "hollow": '<path class="line inner" d="M2 7H42"/><path class="strike" d="M17 2l10 10m0 -10l-10 10"/>',
+    "contested": '<path class="diamond" d="M22 1l6 6-6 6-6-6z"/>',
+}
+
+
+@register.simple_tag
+def mark_sample(mark: str):
+    """A short stretch of a link's line as the ladder draws it (disputes/ladder.mark_of), for
+    the legend and the lists: the same shape, so that no colour is needed to tell them apart."""
+    return format_html(
+        '<svg class="mark-sample mark-{}" viewBox="0 0 44 14" aria-hidden="true" '
+        'focusable="false"><path class="line outer" d="M2 7H42"/>{}</svg>',
+        mark,
+        mark_safe(MARK_EXTRA.get(mark, "")),
+    )
 
 
 @register.filter
@@ -123,14 +190,27 @@ def event_date(event, short=False) -> str:
     )
 
 
-WALK_ITEM = (
-    '<li><a href="{0}" hx-get="{0}" hx-target="#step" hx-swap="outerHTML" hx-push-url="true">'
-    '{1}</a> <span class="meta">{2} · {3} · {4} link{5} {6}</span></li>'
-)
+WALK_ITEM = '<li><a {0}>{1}</a> <span class="meta">{2} · {3} · {4} link{5} {6}</span></li>'
+# A step to walk to: a real link that htmx fetches instead, swapping the panel (on an event's
+# own page) or the ladder with its panel (in a dispute), and pushing the address it names.
+WALK_ATTRS = 'href="{0}" hx-get="{0}" hx-target="{1}" hx-swap="outerHTML" hx-push-url="true"'
 
 
-@register.simple_tag
-def walk_items(events):
+def walk_href(context, event) -> str:
+    base = context.get("walk_base")
+    return f"{base}events/{event.pk}/" if base else event.get_absolute_url()
+
+
+@register.simple_tag(takes_context=True)
+def walk_attrs(context, event):
+    """The attributes of a link that walks to `event`: inside a dispute page, the dispute at
+    that step (/disputes/<id>/<slug>/events/<event id>/); elsewhere, the event's permalink."""
+    target = "#explorer" if context.get("walk_base") else "#step"
+    return format_html(WALK_ATTRS, walk_href(context, event), target)
+
+
+@register.simple_tag(takes_context=True)
+def walk_items(context, events):
     """The events a walk reached (chain.walks) as list items, each a step to walk to, with
     how many links away it is. One format string for a list that can be two dozen long
     (an included partial per item was half of rendering a step)."""
@@ -139,7 +219,7 @@ def walk_items(events):
         WALK_ITEM,
         (
             (
-                event.get_absolute_url(),
+                walk_attrs(context, event),
                 event.title,
                 event.actor_name,
                 event.date.display(),

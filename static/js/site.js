@@ -55,9 +55,11 @@ document.addEventListener("htmx:sendError", () => {
 // carries data-announce without data-focus-on-swap, so focus stays in the search box.
 function settle(root) {
   if (!root || root === document.body || !root.querySelector) return;
-  const heading = root.matches("[data-focus-on-swap]")
-    ? root
-    : root.querySelector("[data-focus-on-swap]");
+  // A dispute's ladder and panel, swapped together, name the heading to land on.
+  const named = root.dataset.focusTarget && document.getElementById(root.dataset.focusTarget);
+  const heading =
+    named ||
+    (root.matches("[data-focus-on-swap]") ? root : root.querySelector("[data-focus-on-swap]"));
   if (heading) {
     heading.focus({ preventScroll: true });
     heading.scrollIntoView({ block: "start", behavior: "auto" });
@@ -86,15 +88,34 @@ document.addEventListener("htmx:historyRestore", () => {
   }
 });
 
-// On a dispute page, mark the ladder's card for the step the panel shows.
-function markCurrentRung() {
-  const step = document.getElementById("step");
-  if (!step || !document.getElementById("ladder")) return;
-  for (const rung of document.querySelectorAll(".rung.is-current")) {
-    rung.classList.remove("is-current");
+// Keys for walking: left/right or k/j for the previous/next step (documented beside the
+// panel). They follow the panel's own links, so htmx walks in place as a click would.
+document.addEventListener("keydown", (event) => {
+  if (event.defaultPrevented || event.altKey || event.ctrlKey || event.metaKey) return;
+  const where = event.target;
+  if (where.closest && where.closest("input, textarea, select, [contenteditable]")) return;
+  const rel = { ArrowLeft: "prev", k: "prev", ArrowRight: "next", j: "next" }[event.key];
+  const link = rel && document.querySelector(`#step a[rel=${rel}]`);
+  if (link) {
+    event.preventDefault();
+    link.click();
   }
-  const current = document.getElementById(`rung-item-${step.dataset.event}`);
-  if (current) current.classList.add("is-current");
+});
+
+// On the ladder, hovering or focusing a link's line marks the two steps it joins (the line's
+// own ends grow through CSS alone).
+function markLinkEnds(event, on) {
+  const link = event.target.closest && event.target.closest(".ladder-link");
+  if (!link) return;
+  for (const id of [link.dataset.cause, link.dataset.response]) {
+    document.getElementById(`ladder-step-${id}`)?.classList.toggle("is-linked", on);
+  }
 }
-document.addEventListener("htmx:afterSettle", markCurrentRung);
-document.addEventListener("htmx:historyRestore", markCurrentRung);
+for (const [type, on] of [
+  ["mouseover", true],
+  ["mouseout", false],
+  ["focusin", true],
+  ["focusout", false],
+]) {
+  document.addEventListener(type, (event) => markLinkEnds(event, on));
+}
