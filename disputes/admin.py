@@ -32,6 +32,7 @@ from .editing import (
     PickerMultipleChoiceField,
     RecordForm,
     can_be_draft,
+    date_parts,
     public_flag,
     record_form,
     why_draft,
@@ -52,6 +53,7 @@ from .models import (
     Sentence,
     Source,
 )
+from .recent_changes import m2m_choices
 
 # What each model's __str__ reads from other tables, so that lists fetch it in one go.
 STR_RELATED = {
@@ -110,10 +112,6 @@ def admin_link(obj, text=None) -> str:
         return "-"
     url = reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
     return format_html('<a href="{}">{}</a>', url, text if text is not None else obj)
-
-
-def date_parts(prefix: str) -> tuple[str, str, str]:
-    return (f"{prefix}_year", f"{prefix}_month", f"{prefix}_day")
 
 
 def year_filter(prefix: str, label: str):
@@ -586,12 +584,7 @@ class RecordAdmin(DateFieldsMixin, SimpleHistoryAdmin):
                 .values_list("revision", flat=True)
                 .first()
             )
-        if version.history_type == "-" and version.prev_record is not None:
-            version = version.prev_record  # a deletion's copy is taken after the rows went
-        for field in version._history_m2m_fields:
-            rows = getattr(version, field.name).all()
-            attname = rows.model._meta.get_field(field.m2m_reverse_field_name()).attname
-            earlier[field.name] = [getattr(row, attname) for row in rows]
+        earlier.update(m2m_choices(version))
 
         class VersionForm(form):
             def __init__(self, *args, **kwargs):

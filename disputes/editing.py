@@ -38,8 +38,8 @@ def fuzzy_prefixes(model) -> list[str]:
     ]
 
 
-def date_parts(prefix: str) -> list[str]:
-    return [f"{prefix}_year", f"{prefix}_month", f"{prefix}_day"]
+def date_parts(prefix: str) -> tuple[str, str, str]:
+    return (f"{prefix}_year", f"{prefix}_month", f"{prefix}_day")
 
 
 class FuzzyDateField(forms.CharField):

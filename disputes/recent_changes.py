@@ -3,8 +3,9 @@ included, each with the way back.
 
 The edit history is django-simple-history's, one table per model. A change or an addition
 is restored through its own revert form (the editor sees the version and saves it); a
-deletion is undone here in one step, with the quotes that went with the record, since a
-record restored without them would be a draft.
+deletion is undone here in one step, with everything deleted with the record (its quotes,
+a link's claims, a person's roles): a record restored without its quotes would be a draft,
+a link without its claims would have lost its evidence.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ import heapq
 
 from django.apps import apps
 from django.contrib import admin, messages
+from django.contrib.contenttypes.fields import GenericRelation
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, models, transaction
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -24,7 +26,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST, require_safe
 
-from .models import Citation, Sentence
+from .models import Sentence
 
 ACTIONS = {"+": "added", "~": "changed", "-": "deleted"}
 LIMIT = 100
@@ -119,7 +121,7 @@ def restore_view(request, model_name, history_id):
         return HttpResponseRedirect(back)
     try:
         with transaction.atomic():
-            obj, quotes = _restore(request, model, deletion)
+            parts = _restore(request, model, deletion)
     except DatabaseError as exc:
         reason = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
         messages.error(
@@ -128,50 +130,78 @@ def restore_view(request, model_name, history_id):
             "to may be deleted too: restore that one first.",
         )
         return HttpResponseRedirect(back)
+    obj = model._default_manager.get(pk=pk)
     url = reverse(f"admin:disputes_{model_name}_change", args=[obj.pk])
     messages.success(
         request,
         format_html(
-            'Restored {} <a href="{}">“{}”</a> with {} quote(s).',
+            'Restored {} <a href="{}">“{}”</a> with {} quote(s) and part(s) deleted with it.',
             model._meta.verbose_name,
             url,
             obj,
-            quotes,
+            parts,
         ),
     )
     return HttpResponseRedirect(back)
 
 
-def _restore(request, model, deletion) -> tuple[object, int]:
+def m2m_choices(version) -> dict[str, list]:
+    """The many-to-many choices a version kept, by field name. A deletion's copy is taken
+    after the rows went, so for a deletion the version before it holds them."""
+    if version.history_type == "-" and version.prev_record is not None:
+        version = version.prev_record
+    choices = {}
+    for field in version._history_m2m_fields:
+        rows = getattr(version, field.name).all()
+        attname = rows.model._meta.get_field(field.m2m_reverse_field_name()).attname
+        choices[field.name] = [getattr(row, attname) for row in rows]
+    return choices
+
+
+def _restore(request, model, deletion, reason="restored from recent changes") -> int:
+    """Put the deleted record back, then what was deleted with it (its quotes, a link's
+    claims, a person's roles and relations, and their quotes in turn); the number of
+    those brought back with it."""
     obj = deletion.instance
     obj._history_user = request.user
-    obj._change_reason = "restored from recent changes"
+    obj._change_reason = reason
     obj.save(force_insert=True)
-    # The deletion's copy of many-to-many choices is taken after the rows went; the version
-    # before it holds them.
-    earlier = deletion.prev_record or deletion
-    for field in earlier._history_m2m_fields:
-        rows = getattr(earlier, field.name).all()
-        attname = rows.model._meta.get_field(field.m2m_reverse_field_name()).attname
-        getattr(obj, field.name).set([getattr(row, attname) for row in rows])
+    for name, pks in m2m_choices(deletion).items():
+        getattr(obj, name).set(pks)
     restored = 0
-    if model is Citation:
-        return obj, restored
-    gone = Citation.history.filter(
-        content_type=ContentType.objects.get_for_model(model),
-        object_id=obj.pk,
-        history_type="-",
-        history_date__range=(
-            deletion.history_date - WITH_ITS_RECORD,
-            deletion.history_date + WITH_ITS_RECORD,
-        ),
-    )
-    for quote in gone:
-        if Citation.objects.filter(pk=quote.id).exists():
-            continue
-        citation = quote.instance
-        citation._history_user = request.user
-        citation._change_reason = "restored with its record"
-        citation.save(force_insert=True)
-        restored += 1
-    return obj, restored
+    for part, lookup in _deleted_with(model, obj.pk):
+        gone = history_of(part).filter(
+            **lookup,
+            history_type="-",
+            history_user_id=deletion.history_user_id,
+            history_date__range=(
+                deletion.history_date - WITH_ITS_RECORD,
+                deletion.history_date + WITH_ITS_RECORD,
+            ),
+        )
+        for version in gone.order_by("history_date"):
+            pk = getattr(version, part._meta.pk.attname)
+            if part._default_manager.filter(pk=pk).exists():
+                continue
+            restored += 1 + _restore(request, part, version, "restored with its record")
+    return restored
+
+
+def _deleted_with(model, pk):
+    """What Django deletes with a `model` row: each kind of record that cascades from it,
+    with the lookup of that row's parts in the edit history."""
+    for part in tracked_models().values():
+        for field in part._meta.concrete_fields:
+            if (
+                field.is_relation
+                and field.related_model is model
+                and field.remote_field.on_delete is models.CASCADE
+            ):
+                yield part, {field.attname: pk}
+    for field in model._meta.private_fields:
+        if isinstance(field, GenericRelation) and field.related_model in tracked_models().values():
+            lookup = {
+                field.content_type_field_name: ContentType.objects.get_for_model(model),
+                field.object_id_field_name: pk,
+            }
+            yield field.related_model, lookup

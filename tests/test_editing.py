@@ -9,7 +9,7 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.test import Client
 
-from disputes.models import Citation, Event, Person, RetaliationLink, Source
+from disputes.models import Citation, Claim, Event, Person, RetaliationLink, Source
 from tests import test_admin
 from tests.test_admin import errors_of, form_data, post_form, url
 
@@ -485,3 +485,46 @@ def test_the_annotate_page_reads_the_same_queries_for_a_long_source(editor_clien
             assert annotate(editor_client, source).status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1], counts
+
+
+def quotes_of(obj) -> list[str]:
+    return sorted(obj.citations.values_list("quote", flat=True))
+
+
+def restore_deletion(editor_client, kind: str, label: str):
+    rows = editor_client.get("/admin/recent-changes/", {"kind": kind}).context["changes"]
+    [row] = [r for r in rows if r["action"] == "deleted" and r["label"] == label]
+    return editor_client.post(row["restore_url"])
+
+
+def test_a_deleted_link_is_restored_with_its_claims_and_their_quotes(editor_client, article):
+    """A link's claims (who asserts, who denies, each with its quote) are deleted with it;
+    restoring the link brings them back, or it returns without its evidence."""
+    link = RetaliationLink.objects.filter(claims__citations__isnull=False).distinct().first()
+    claims = {claim.pk: quotes_of(claim) for claim in link.claims.all()}
+    own = quotes_of(link)
+    label, page = str(link), link.get_absolute_url()
+    assert (
+        editor_client.post(url("retaliationlink_delete", link.pk), {"post": "yes"}).status_code
+        == 302
+    )
+    assert not Claim.objects.filter(pk__in=claims).exists()
+
+    assert restore_deletion(editor_client, "retaliationlink", label).status_code == 302
+    link = RetaliationLink.objects.get(pk=link.pk)
+    assert quotes_of(link) == own
+    assert {claim.pk: quotes_of(claim) for claim in link.claims.all()} == claims
+    assert Client().get(page).status_code == 200
+
+
+def test_a_deleted_person_is_restored_with_their_roles_and_relations(editor_client, article):
+    person = Person.objects.filter(roles__isnull=False, relations_from__isnull=False).first()
+    roles = {role.pk: quotes_of(role) for role in person.roles.all()}
+    relations = {r.pk: quotes_of(r) for r in person.relations_from.all()}
+    label = str(person)
+    assert editor_client.post(url("person_delete", person.pk), {"post": "yes"}).status_code == 302
+
+    assert restore_deletion(editor_client, "person", label).status_code == 302
+    person = Person.objects.get(pk=person.pk)
+    assert {role.pk: quotes_of(role) for role in person.roles.all()} == roles
+    assert {r.pk: quotes_of(r) for r in person.relations_from.all()} == relations
