@@ -22,10 +22,11 @@ from django.db.models import Count, Exists, F, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce, Length
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpResponseRedirect
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
+from .annotate import annotate_view, picked_quotes
 from .editing import (
     PICKER_RELATED,
     PickerChoiceField,
@@ -191,14 +192,6 @@ class DateFieldsMixin:
         return [*self.fieldsets, *(grouped_fieldsets(rest) if rest else [])]
 
 
-def picked_quotes(request) -> list[str]:
-    """The passages an editor picked on a source's annotate page, carried in the address
-    of the form that opens from it (only when the form is opened: a saved form posts them)."""
-    if request.method != "GET" or not str(request.GET.get("_source", "")).isdigit():
-        return []
-    return [quote for quote in request.GET.getlist("_quote") if quote.strip()][:20]
-
-
 # Inlines ------------------------------------------------------------------------------
 
 
@@ -229,7 +222,7 @@ class CitationFormSet(BaseGenericInlineFormSet):
 
 class CitationInline(GenericTabularInline):
     """The record's quotes. Opened from a source's annotate page, its empty rows come filled
-    with the passages the editor picked there (`_source` and `_quote` in the address)."""
+    with the passages the editor picked there."""
 
     model = Citation
     formset = CitationFormSet
@@ -238,7 +231,7 @@ class CitationInline(GenericTabularInline):
     extra = 1
 
     def get_extra(self, request, obj=None, **kwargs):
-        return max(self.extra, len(picked_quotes(request)))
+        return max(self.extra, len(picked_quotes(request)[1]))
 
     verbose_name = "quote"
     verbose_name_plural = "quotes: the sentences of a source that support this record"
@@ -454,9 +447,8 @@ class RecordAdmin(DateFieldsMixin, SimpleHistoryAdmin):
 
     def get_formset_kwargs(self, request, obj, inline, prefix):
         kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
-        quotes = picked_quotes(request) if isinstance(inline, CitationInline) else []
+        source, quotes = picked_quotes(request) if isinstance(inline, CitationInline) else (0, [])
         if quotes:
-            source = request.GET["_source"]
             kwargs["initial"] = [{"source": source, "quote": quote} for quote in quotes]
         return kwargs
 
@@ -649,10 +641,6 @@ class SourceAdmin(RecordAdmin):
     ]
 
     def get_urls(self):
-        from django.urls import path
-
-        from .annotate import annotate_view
-
         return [
             path(
                 "<path:object_id>/annotate/",

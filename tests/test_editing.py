@@ -276,8 +276,11 @@ def test_a_quote_added_meanwhile_counts_as_a_change(record, editor, superuser):
 # The annotate page -----------------------------------------------------------------------
 
 
-def annotate(editor_client, source, **params):
-    return editor_client.get(url("source_annotate", source.pk), params)
+def annotate(editor_client, source, **picks):
+    """The annotate page; with picks, the page's form posted with them."""
+    if not picks:
+        return editor_client.get(url("source_annotate", source.pk))
+    return editor_client.post(url("source_annotate", source.pk), picks)
 
 
 def test_the_annotate_page_numbers_the_sentences_and_marks_the_cut_off_lines(editor_client, record):
@@ -301,6 +304,7 @@ def test_picked_sentences_open_a_new_event_with_its_quotes_filled_in(editor_clie
     target = urlsplit(response["Location"])
     assert target.path == url("event_add")
     assert parse_qs(target.query)["dispute"] == [str(record["dispute"].pk)]
+    assert "_quote" not in target.query and first[:20] not in response["Location"]
     page = editor_client.get(response["Location"])
     quotes = [
         f.initial.get("quote")
@@ -343,6 +347,41 @@ def test_a_picked_quote_not_in_the_text_stays_on_the_page_with_the_closest_passa
     html = response.content.decode()
     assert "Both pilots were [freed | released] later that month." in html
     assert typed in html  # kept for the editor to correct
+
+
+def test_twenty_long_quotes_reach_the_form_through_a_short_address(editor_client, record):
+    source = Source.objects.create(
+        title="A long source",
+        publisher="Test",
+        text=" ".join(
+            f"Sentence number {n} is a long one, {'and longer ' * 20}." for n in range(20)
+        ),
+    )
+    quotes = [source.text[s.start : s.end] for s in source.sentences.all()]
+    assert len(quotes) == 20 and sum(map(len, quotes)) > 4000
+    response = annotate(editor_client, source, _quote=quotes, make="person")
+    assert response.status_code == 302 and len(response["Location"]) < 100
+    page = editor_client.get(response["Location"])
+    filled = [
+        (f.initial.get("source"), f.initial.get("quote"))
+        for inline in page.context["inline_admin_formsets"]
+        for f in inline.formset.forms
+        if f.initial
+    ]
+    assert filled == [(source.pk, quote) for quote in quotes]
+
+
+def test_quotes_in_an_address_fill_nothing(editor_client, record):
+    """The annotate page no longer reads picks from its address, nor a form from its own."""
+    source = record["source"]
+    response = editor_client.get(
+        url("source_annotate", source.pk), {"_quote": "Rustam Khukumov", "make": "event"}
+    )
+    assert response.status_code == 200 and response.context["quotes"] == []
+    page = editor_client.get(url("person_add"), {"_source": source.pk, "_quote": "Rustam"})
+    assert not any(
+        f.initial for inline in page.context["inline_admin_formsets"] for f in inline.formset.forms
+    )
 
 
 def test_attaching_without_choosing_a_record_says_so(editor_client, record):
