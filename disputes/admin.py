@@ -966,23 +966,29 @@ class DetentionAdmin(RecordAdmin):
 
 class LinkForm(RecordForm):
     """A link between two steps of the same state is most often a slip (the response picked
-    from the wrong lane): it is saved only once the editor confirms it."""
+    from the wrong lane): it is saved only once the editor confirms it. The box appears
+    when the question arises, and a link already confirmed is not asked again until its
+    cause or response changes."""
 
     same_state_confirmed = forms.BooleanField(
         required=False,
         label="Same state on both sides: confirmed",
         help_text="Tick only when the source says a state's step provoked another of its own.",
+        widget=forms.HiddenInput,
     )
 
     def clean(self):
         cleaned = super().clean()
         cause, response = cleaned.get("cause"), cleaned.get("response")
+        moved = self.instance.pk is None or {"cause", "response"} & set(self.changed_data)
         if (
-            cause is not None
+            moved
+            and cause is not None
             and response is not None
             and cause.actor_id == response.actor_id
             and not cleaned.get("same_state_confirmed")
         ):
+            self.fields["same_state_confirmed"].widget = forms.CheckboxInput()
             self.add_error(
                 "same_state_confirmed",
                 f"Both events are in the lane of {cause.actor}: a link usually joins a step "

@@ -224,6 +224,41 @@ def test_a_link_within_one_state_asks_for_confirmation(editor_client, record):
     assert RetaliationLink.objects.count() == 1
 
 
+def test_the_same_state_question_is_asked_only_when_it_arises(editor_client, record):
+    """The box is not on the form until a link joins one state's steps, and a confirmed
+    link is not asked again each time its summary is edited."""
+    page = editor_client.get(url("retaliationlink_add"))
+    assert 'type="checkbox" name="same_state_confirmed"' not in page.content.decode()
+    data = {"cause": record["conviction"].pk, "response": record["roundups"].pk}
+    asked = post_form(editor_client, url("retaliationlink_add"), {**data, "evidence": "implied"})
+    assert 'type="checkbox" name="same_state_confirmed"' in asked.content.decode()
+
+    link = RetaliationLink.objects.create(
+        evidence="implied", **{f"{k}_id": v for k, v in data.items()}
+    )
+    edited = post_form(editor_client, url("retaliationlink_change", link.pk), {"summary": "New"})
+    assert edited.status_code == 302, errors_of(edited)
+    link.refresh_from_db()
+    assert link.summary == "New"
+    # Moving it to another pair of the same state asks again.
+    moved = post_form(
+        editor_client,
+        url("retaliationlink_change", link.pk),
+        {
+            "response": Event.objects.create(
+                dispute=record["dispute"],
+                kind="statement",
+                title="Moscow protests",
+                actor=record["ru"],
+                date_year=2011,
+                date_month=12,
+            ).pk
+        },
+    )
+    assert moved.status_code == 200
+    assert any("Both events are in the lane of Russia" in e for e in errors_of(moved))
+
+
 # Lost updates ----------------------------------------------------------------------------
 
 
