@@ -3,11 +3,14 @@ quotes refused with the closest passage, dates typed as one field, drafts marked
 admin, pickers that tell records apart, no lost updates, and recent changes restorable."""
 
 import json
+import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
+from django.core import serializers
 from django.test import Client
+from django.utils.html import strip_tags
 
 from disputes.models import Citation, Claim, Event, Person, RetaliationLink, Source
 from tests import test_admin
@@ -122,11 +125,45 @@ def test_a_quote_one_comma_off_is_refused_with_the_closest_passage_and_the_diffe
     )
     assert response.status_code == 200
     [message] = [e for e in errors_of(response) if "closest passage" in e]
-    assert "The closest passage is in sentence 2:" in message
-    assert "“A Moscow region court ruled on Dec. 28 that prosecutors" in message
-    # The differences, in brackets: readable without colour.
-    assert "Dec[. | —] 28[— | ,] that" in message
+    text = strip_tags(message)
+    assert "The closest passage is in sentence 2:" in text
+    assert "“A Moscow region court ruled on Dec. 28 that prosecutors" in text
+    # The differences, in brackets (readable without colour or a screen), each marked.
+    assert "Dec[. | —] 28[— | ,] that" in text
+    marks = re.findall(r'<mark class="quote-diff">(.*?)</mark>', response.content.decode())
+    assert marks == ["[. | —]", "[— | ,]"]
     assert not event.citations.exists()
+
+
+def test_the_annotate_page_marks_the_difference_of_a_mistyped_quote(editor_client, record):
+    typed = "Both pilots were released later that month."
+    response = annotate(editor_client, record["source"], _quote=[typed], make="event")
+    marks = re.findall(r'<mark class="quote-diff">(.*?)</mark>', response.content.decode())
+    assert marks == ["[freed | released]"]
+
+
+def test_a_mistyped_quote_in_a_fixture_is_reported_as_plain_text(tmp_path, record):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    rows = json.loads(serializers.serialize("json", [record["source"], record["pilots"]]))
+    rows.append(
+        {
+            "model": "disputes.citation",
+            "fields": {
+                "source": record["source"].pk,
+                "quote": "Both pilots were released later that month.",
+                "content_type": ["disputes", "event"],
+                "object_id": record["pilots"].pk,
+            },
+        }
+    )
+    fixture = tmp_path / "mistyped.json"
+    fixture.write_text(json.dumps(rows))
+    with pytest.raises(CommandError) as refused:
+        call_command("load_record", str(fixture), verbosity=0)
+    assert "Both pilots were [freed | released] later that month." in str(refused.value)
+    assert "<mark" not in str(refused.value) and "&#x27;" not in str(refused.value)
 
 
 # Drafts in the admin ----------------------------------------------------------------------
@@ -380,7 +417,7 @@ def test_a_picked_quote_not_in_the_text_stays_on_the_page_with_the_closest_passa
     response = annotate(editor_client, source, _quote=[typed], make="event")
     assert response.status_code == 200
     html = response.content.decode()
-    assert "Both pilots were [freed | released] later that month." in html
+    assert "Both pilots were [freed | released] later that month." in strip_tags(html)
     assert typed in html  # kept for the editor to correct
 
 
