@@ -639,3 +639,31 @@ def test_a_deleted_person_is_restored_with_their_roles_and_relations(editor_clie
     person = Person.objects.get(pk=person.pk)
     assert {role.pk: quotes_of(role) for role in person.roles.all()} == roles
     assert {r.pk: quotes_of(r) for r in person.relations_from.all()} == relations
+
+
+# Change history readers see ----------------------------------------------------------------
+
+
+def test_every_public_page_says_when_its_record_last_changed(editor_client, article):
+    import datetime
+
+    from disputes.models import Case, Country, Detention, Dispute
+
+    long_ago = datetime.datetime(2020, 5, 17, 12, tzinfo=datetime.UTC)
+    models = (Dispute, Event, RetaliationLink, Person, Case, Detention, Country, Source)
+    for model in models:
+        model.objects.update(last_changed=long_ago)
+    reader = Client()
+    for model in models:
+        obj = model.objects.public().first()
+        html = reader.get(obj.get_absolute_url()).content.decode()
+        assert 'Last changed <time datetime="2020-05-17T12:00:00+00:00">17 May 2020</time>' in (
+            html
+        ), model
+
+    event = Event.objects.public().first()
+    post_form(editor_client, url("event_change", event.pk), {"summary": "Corrected."})
+    event.refresh_from_db()
+    assert event.last_changed.date() > long_ago.date()
+    html = reader.get(event.get_absolute_url()).content.decode()
+    assert f'Last changed <time datetime="{event.last_changed.isoformat()}' in html
