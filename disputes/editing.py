@@ -125,8 +125,51 @@ class RecordForm(forms.ModelForm):
             return
         data = self.data.copy()
         data[self.add_prefix("revision_seen")] = str(live)
+        self._take_their_changes(data, seen)
         self.data = data
         raise ValidationError(other_change(self.instance, seen), code="edit_conflict")
+
+    def _take_their_changes(self, data, seen) -> None:
+        """Put the stored value into `data` for each field this editor left as it was at
+        revision `seen` and the other editor changed: saving the form again then keeps
+        both changes. A field both changed keeps this editor's value."""
+        from .recent_changes import history_of, m2m_choices
+
+        model = type(self.instance)
+        opened = (
+            history_of(model)
+            .filter(**{model._meta.pk.attname: self.instance.pk, "revision__lte": seen})
+            .order_by("-history_date", "-history_id")
+            .first()
+        )
+        if opened is None:
+            return
+        earlier = m2m_choices(opened)
+        for name, field in self.fields.items():
+            if name in self.fuzzy:
+                then, now = FuzzyDate.of(opened, name), FuzzyDate.of(self.instance, name)
+            elif name in earlier:
+                then = earlier[name]
+                now = list(getattr(self.instance, name).values_list("pk", flat=True))
+            elif name in {f.name for f in model._meta.concrete_fields}:
+                model_field = model._meta.get_field(name)
+                then = model_field.value_from_object(opened.instance)
+                now = model_field.value_from_object(self.instance)
+            else:
+                continue
+            key = self.add_prefix(name)
+            typed = field.widget.value_from_datadict(self.data, self.files, key)
+            if field.has_changed(then, typed) or not field.has_changed(then, _as_data(field, now)):
+                continue
+            if isinstance(now, list):
+                data.setlist(key, [str(pk) for pk in now])
+            elif isinstance(field, forms.BooleanField):
+                data.pop(key, None)
+                if now:
+                    data[key] = "on"
+            else:
+                value = field.prepare_value(now)
+                data[key] = "" if value is None else str(value)
 
     def add_error(self, field, error):
         """A model's rules name a date's columns (date_year, date_day); the form shows
@@ -147,6 +190,14 @@ class RecordForm(forms.ModelForm):
             if name in date_parts(prefix) and prefix in self.fields:
                 return prefix
         return name
+
+
+def _as_data(field, value):
+    """A stored value as the form would post it."""
+    if isinstance(value, list):
+        return [str(pk) for pk in value]
+    value = field.prepare_value(value)
+    return value if isinstance(value, bool) or value is None else str(value)
 
 
 def record_form(model, base=RecordForm):
@@ -307,8 +358,9 @@ def other_change(obj, seen: int):
     stamp = f" at {when:%H:%M:%S on %d %b %Y} UTC" if when else ""
     return format_html(
         "<p>{} saved this {} after you opened it{}. Nothing of yours was saved; your edits are "
-        "still in the form below. Their change:</p><ul>{}</ul><p>Compare, adjust the form if "
-        "needed, and save again to keep your version.</p>",
+        "still in the form below, and what you had left alone now holds their version. Their "
+        "change:</p><ul>{}</ul><p>Compare, adjust the form if needed, and save again to keep "
+        "both changes (where you both changed a field, yours).</p>",
         who,
         model._meta.verbose_name,
         stamp,

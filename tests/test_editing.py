@@ -325,9 +325,45 @@ def test_the_second_of_two_editors_saving_the_same_event_is_refused_and_shown_th
     # (having seen the other change) keeps it.
     again = form_data(refused)
     assert again["summary"] == "Their plane stopped to refuel."
+    # What the second editor left alone now holds the first one's change, so saving again
+    # loses neither.
+    assert again["title"] == "Two pilots detained in Dushanbe"
     assert second.post(path, again).status_code == 302
     event.refresh_from_db()
     assert event.summary == "Their plane stopped to refuel."
+    assert event.title == "Two pilots detained in Dushanbe"
+
+
+def test_after_a_refused_save_both_editors_changes_are_kept_field_by_field(
+    article, editor, superuser
+):
+    """Dates, people and the lane the second editor did not touch take the first editor's
+    values; a field both changed keeps the second editor's, who has just been shown the
+    other."""
+    event = Event.objects.filter(people__isnull=False).first()
+    other_lane = event.dispute.countries.exclude(pk=event.actor_id).get()
+    first, second = Client(), Client()
+    first.force_login(superuser)
+    second.force_login(editor)
+    path = url("event_change", event.pk)
+    first_form, second_form = form_data(first.get(path)), form_data(second.get(path))
+
+    first_form.update(
+        {"date": "2011-12-28", "people": [], "actor": str(other_lane.pk), "title": "First's"}
+    )
+    assert first.post(path, first_form).status_code == 302
+    second_form.update({"title": "Second's", "summary": "Second's summary."})
+    refused = second.post(path, second_form)
+    assert refused.status_code == 200
+    again = form_data(refused)
+    assert again["date"] == "28 Dec 2011" and again["people"] == []
+    assert again["actor"] == str(other_lane.pk) and again["title"] == "Second's"
+    saved = second.post(path, again)
+    assert saved.status_code == 302, errors_of(saved)
+    event.refresh_from_db()
+    assert (event.date_year, event.date_month, event.date_day) == (2011, 12, 28)
+    assert not event.people.exists() and event.actor == other_lane
+    assert (event.title, event.summary) == ("Second's", "Second's summary.")
 
 
 def test_a_quote_added_meanwhile_counts_as_a_change(record, editor, superuser):
