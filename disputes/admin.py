@@ -890,7 +890,7 @@ class EventAdmin(RecordAdmin):
     list_display = ["title", "when", "kind", "actor", "dispute", "provoked_by", "provoked"]
     list_select_related = ["actor", "dispute"]
     list_filter = ["dispute", "actor", "kind", year_filter("date", "year")]
-    search_fields = ["title", "summary", "people__name"]
+    search_fields = ["title", "summary", "kind", "actor__name", "people__name"]
     autocomplete_fields = ["dispute", "actor", "people", "case", "detention"]
     radio_fields = {"kind": admin.HORIZONTAL}
     inlines = [CitationInline]

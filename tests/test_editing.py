@@ -247,6 +247,27 @@ def test_pickers_show_date_lane_and_kind(editor_client, record):
     ]
 
 
+def test_pickers_find_events_by_what_they_show_kind_and_lane(editor_client, article):
+    """What a picker shows is what an editor types: "detention" or "Tajikistan" finds the
+    pilots' detention, whose title says neither word."""
+
+    def found(term):
+        response = editor_client.get(
+            "/admin/autocomplete/",
+            {
+                "term": term,
+                "app_label": "disputes",
+                "model_name": "retaliationlink",
+                "field_name": "cause",
+            },
+        )
+        return [r["text"] for r in response.json()["results"]]
+
+    pilots = Event.objects.get(kind="detention", actor__code="TJ")
+    assert any(label.startswith(pilots.title) for label in found("detention"))
+    assert any(label.startswith(pilots.title) for label in found("Tajikistan detention"))
+
+
 def test_a_link_within_one_state_asks_for_confirmation(editor_client, record):
     cause, response_event = record["conviction"], record["roundups"]  # both Russia's
     data = {"cause": cause.pk, "response": response_event.pk, "evidence": "implied"}

@@ -150,7 +150,7 @@ def test_screenshots_of_the_admin_forms(site, browser, artifacts_dir, width):
     pages = {
         "event-change": f"/admin/disputes/event/{event.pk}/change/",
         "link-change": f"/admin/disputes/retaliationlink/{link.pk}/change/",
-        "annotate": f"/admin/disputes/source/{source.pk}/annotate/",
+        "annotate-unpicked": f"/admin/disputes/source/{source.pk}/annotate/",
         "source-change": f"/admin/disputes/source/{source.pk}/change/",
         "recent-changes": "/admin/recent-changes/",
     }
@@ -159,4 +159,25 @@ def test_screenshots_of_the_admin_forms(site, browser, artifacts_dir, width):
         page.screenshot(path=str(artifacts_dir / f"admin-{name}-{width}.png"), full_page=True)
         if width == WIDTH and name != "recent-changes":
             assert no_sideways_scroll(page), name
+        if width == WIDTH and name in ("event-change", "link-change"):
+            # A chosen record shows its date and lane, not a title cut short.
+            assert page.evaluate(CUT_SHORT_PICKERS) == [], name
+            assert page.evaluate(OVERLAPPING_TITLE) is False, name
     context.close()
+
+
+# The pickers of a form's main fields whose chosen label does not fit its box.
+CUT_SHORT_PICKERS = """() => Array.from(document.querySelectorAll(
+    'fieldset.aligned .select2-selection__rendered')).filter(
+    (el) => el.scrollWidth > el.clientWidth + 1).map((el) => el.textContent)"""
+# Whether the record's title runs under the History / View on site buttons.
+OVERLAPPING_TITLE = """() => {
+  const title = document.querySelector('#content > h2');
+  const tools = document.querySelector('.object-tools');
+  if (!title || !tools) return false;
+  const range = document.createRange();
+  range.selectNodeContents(title);
+  const a = tools.getBoundingClientRect();
+  return Array.from(range.getClientRects()).some((b) =>
+    b.left < a.right && a.left < b.right && b.top < a.bottom && a.top < b.bottom);
+}"""
