@@ -54,7 +54,7 @@ from .models import (
     Sentence,
     Source,
 )
-from .recent_changes import m2m_choices
+from .recent_changes import history_of, m2m_choices
 
 # What each model's __str__ reads from other tables, so that lists fetch it in one go.
 STR_RELATED = {
@@ -344,10 +344,9 @@ def record_baseline(obj) -> None:
     changes or deletes a row, so the row in the database still holds that state.
     """
     model = type(obj)
-    name = getattr(model._meta, "simple_history_manager_attribute", None)
-    if name is None or obj.pk is None:
+    history = history_of(model)
+    if history is None or obj.pk is None:
         return
-    history = getattr(model, name)
     if history.filter(**{model._meta.pk.attname: obj.pk}).exists():
         return
     stored = model._default_manager.filter(pk=obj.pk).first()
@@ -563,8 +562,7 @@ class RecordAdmin(DateFieldsMixin, SimpleHistoryAdmin):
             return form
         # simple-history fills the revert form from the live many-to-many rows; show the
         # version's own (it keeps a copy of them), so reverting restores them too.
-        history = getattr(self.model, self.model._meta.simple_history_manager_attribute)
-        version = history.filter(history_id=version_id).first()
+        version = history_of(self.model).filter(history_id=version_id).first()
         if version is None:
             return form
         earlier = {}

@@ -133,15 +133,10 @@ class RecordForm(forms.ModelForm):
         """Put the stored value into `data` for each field this editor left as it was at
         revision `seen` and the other editor changed: saving the form again then keeps
         both changes. A field both changed keeps this editor's value."""
-        from .recent_changes import history_of, m2m_choices
+        from .recent_changes import m2m_choices
 
         model = type(self.instance)
-        opened = (
-            history_of(model)
-            .filter(**{model._meta.pk.attname: self.instance.pk, "revision__lte": seen})
-            .order_by("-history_date", "-history_id")
-            .first()
-        )
+        opened = version_at(self.instance, seen)
         if opened is None:
             return
         earlier = m2m_choices(opened)
@@ -314,18 +309,31 @@ def why_draft(obj) -> list[str]:
 # Lost updates --------------------------------------------------------------------------
 
 
+def version_at(obj, revision: int | None = None):
+    """The latest version of `obj` in its edit history, or the latest at `revision`."""
+    from .recent_changes import history_of
+
+    model = type(obj)
+    if history_of(model) is None:
+        return None
+    versions = history_of(model).filter(**{model._meta.pk.attname: obj.pk})
+    if revision is not None:
+        versions = versions.filter(revision__lte=revision)
+    return versions.order_by("-history_date", "-history_id").first()
+
+
 def other_change(obj, seen: int):
     """What another editor changed in `obj` since revision `seen`, as HTML for the form's
     error: who, when, and each field from what to what (from the edit history)."""
     from .models import Citation
+    from .recent_changes import ACTIONS, history_of
 
     model = type(obj)
-    history = getattr(model, "history", None)
+    history = history_of(model)
     lines, who, when = [], "another editor", None
     if history is not None:
-        versions = history.filter(id=obj.pk).order_by("-history_date", "-history_id")
-        theirs = versions.first()
-        base = versions.filter(revision__lte=seen).first()
+        theirs = version_at(obj)
+        base = version_at(obj, seen)
         if theirs is not None:
             if theirs.history_user is not None:
                 who = theirs.history_user.get_username()
@@ -336,16 +344,14 @@ def other_change(obj, seen: int):
                         continue
                     label = model._meta.get_field(change.field).verbose_name
                     lines.append((label, _short(change.old), _short(change.new)))
-        since = base.history_date if history is not None and base is not None else None
-        if since is not None:
+        if base is not None:
             quotes = Citation.history.filter(
                 content_type=ContentType.objects.get_for_model(model),
                 object_id=obj.pk,
-                history_date__gt=since,
+                history_date__gt=base.history_date,
             ).order_by("history_date")
             for quote in quotes:
-                action = {"+": "added", "~": "changed", "-": "removed"}[quote.history_type]
-                lines.append(("quote " + action, "", _short(quote.quote)))
+                lines.append((f"quote {ACTIONS[quote.history_type]}", "", _short(quote.quote)))
     changes = (
         format_html_join(
             "",

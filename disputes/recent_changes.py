@@ -41,13 +41,15 @@ def tracked_models() -> dict[str, type]:
         model._meta.model_name: model
         for model in apps.get_app_config("disputes").get_models()
         if admin.site.is_registered(model)
-        and hasattr(model._meta, "simple_history_manager_attribute")
+        and history_of(model) is not None
         and model is not Sentence
     }
 
 
 def history_of(model):
-    return getattr(model, model._meta.simple_history_manager_attribute)
+    """The edit history's manager of `model`, or None when it keeps none."""
+    name = getattr(model._meta, "simple_history_manager_attribute", None)
+    return getattr(model, name) if name else None
 
 
 @require_safe
