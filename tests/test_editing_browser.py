@@ -181,3 +181,21 @@ OVERLAPPING_TITLE = """() => {
   return Array.from(range.getClientRects()).some((b) =>
     b.left < a.right && a.left < b.right && b.top < a.bottom && a.top < b.bottom);
 }"""
+
+
+def test_a_link_within_one_state_is_saved_once_the_editor_confirms_it(site, page):
+    cause, response = Event.objects.filter(actor__code="RU").order_by("date_key")[:2]
+    log_in(page, site)
+    page.goto(f"{site}/admin/disputes/retaliationlink/add/")
+    assert not page.locator("#id_same_state_confirmed").is_visible()
+    pick(page, "id_cause", cause.title)
+    pick(page, "id_response", response.title)
+    page.click("#id_evidence input[value=speculated]")
+    page.click("input[name=_save]")
+    page.wait_for_load_state()
+    assert "Both events are in the lane of Russia" in page.inner_text("#content-main")
+    assert not RetaliationLink.objects.filter(cause=cause, response=response).exists()
+    page.check("#id_same_state_confirmed")
+    page.click("input[name=_save]")
+    page.wait_for_url("**/admin/disputes/retaliationlink/")
+    assert RetaliationLink.objects.filter(cause=cause, response=response).exists()
