@@ -31,6 +31,7 @@ from .editing import (
     PICKER_RELATED,
     PickerChoiceField,
     PickerMultipleChoiceField,
+    PickerWidgets,
     RecordForm,
     can_be_draft,
     date_parts,
@@ -220,7 +221,7 @@ class CitationFormSet(BaseGenericInlineFormSet):
             seen[key] = form
 
 
-class CitationInline(GenericTabularInline):
+class CitationInline(PickerWidgets, GenericTabularInline):
     """The record's quotes. Opened from a source's annotate page, its empty rows come filled
     with the passages the editor picked there."""
 
@@ -253,7 +254,7 @@ class SameDisputeFormSet(BaseInlineFormSet):
         return form
 
 
-class ClaimInline(admin.TabularInline):
+class ClaimInline(PickerWidgets, admin.TabularInline):
     model = Claim
     fields = ["stance", "claimant", "claimant_person", "claimant_country", "detail"]
     autocomplete_fields = ["claimant_person", "claimant_country"]
@@ -261,7 +262,7 @@ class ClaimInline(admin.TabularInline):
     show_change_link = True  # a claim's own quotes are kept on its page
 
 
-class EventInline(admin.TabularInline):
+class EventInline(PickerWidgets, admin.TabularInline):
     model = Event
     form = record_form(Event)
     formset = SameDisputeFormSet
@@ -271,7 +272,7 @@ class EventInline(admin.TabularInline):
     show_change_link = True
 
 
-class DetentionInline(admin.TabularInline):
+class DetentionInline(PickerWidgets, admin.TabularInline):
     model = Detention
     form = record_form(Detention)
     formset = SameDisputeFormSet
@@ -289,7 +290,7 @@ class DetentionInline(admin.TabularInline):
     show_change_link = True
 
 
-class RoleInline(admin.TabularInline):
+class RoleInline(PickerWidgets, admin.TabularInline):
     model = Role
     fields = ["title", "country", "note"]
     autocomplete_fields = ["country"]
@@ -297,7 +298,7 @@ class RoleInline(admin.TabularInline):
     show_change_link = True
 
 
-class RelationInline(admin.TabularInline):
+class RelationInline(PickerWidgets, admin.TabularInline):
     model = PersonRelation
     fk_name = "person"
     fields = ["kind", "other", "detail"]
@@ -387,7 +388,7 @@ class EditConflict(Exception):
     """Another editor saved the record between this editor's form check and save."""
 
 
-class RecordAdmin(DateFieldsMixin, SimpleHistoryAdmin):
+class RecordAdmin(PickerWidgets, DateFieldsMixin, SimpleHistoryAdmin):
     """What every part of the record shares: history, the public page, safe saving, the
     draft or public state, and the check against lost updates."""
 

@@ -17,7 +17,6 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -25,7 +24,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from .editing import PickerChoiceField
+from .editing import PickerChoiceField, PickerSelect
 from .models import Citation, Claim, Event, RetaliationLink, Source
 from .quotes import closest_passage
 
@@ -87,7 +86,7 @@ class AttachForm(forms.Form):
                 queryset=relation.related_model._default_manager.all(),
                 required=False,
                 label=label.capitalize(),
-                widget=AutocompleteSelect(relation, admin.site),
+                widget=PickerSelect(relation, admin.site),
             )
 
 

@@ -8,6 +8,7 @@ The rules themselves stay on the models; this module only puts them in an editor
 from __future__ import annotations
 
 from django import forms
+from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -256,6 +257,49 @@ PICKER_RELATED = {
     "detention": ["person", "holding_country"],
     "case": ["prosecuting_country"],
 }
+
+
+class KeysOnly:
+    """Django's autocomplete widgets look up the value posted to show it again; a value that
+    is no key at all (a hand-edited or garbled form) made that lookup a server error. Such a
+    value is shown as nothing picked, and the field's own check says what is wrong."""
+
+    def optgroups(self, name, value, attr=None):
+        remote = self.field.remote_field
+        opts = remote.model._meta
+        key = opts.get_field(getattr(remote, "field_name", None) or opts.pk.name)
+        kept = []
+        for item in value:
+            try:
+                key.to_python(item)
+            except ValidationError:
+                continue
+            kept.append(item)
+        return super().optgroups(name, kept, attr)
+
+
+class PickerSelect(KeysOnly, AutocompleteSelect):
+    pass
+
+
+class PickerSelectMultiple(KeysOnly, AutocompleteSelectMultiple):
+    pass
+
+
+class PickerWidgets:
+    """Admin (and inline) mixin: its autocomplete fields use the widgets above."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = PickerSelect(db_field, self.admin_site, using=kwargs.get("using"))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = PickerSelectMultiple(
+                db_field, self.admin_site, using=kwargs.get("using")
+            )
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 
 class PickerChoiceField(forms.ModelChoiceField):

@@ -519,6 +519,23 @@ def test_attaching_without_choosing_a_record_says_so(editor_client, record):
     assert "Choose the event to attach the quotes to" in response.content.decode()
 
 
+def test_a_picked_record_that_is_not_a_key_is_refused_not_a_server_error(editor_client, record):
+    """A hand-edited form (or a stale one) may post any text as the record picked."""
+    response = annotate(
+        editor_client, record["source"], _quote=["Rustam"], attach="event", record_event="abc"
+    )
+    assert response.status_code == 200
+    assert "Choose the event to attach the quotes to" in response.content.decode()
+    response = post_form(
+        editor_client,
+        url("event_change", record["pilots"].pk),
+        {"case": "abc", "people": ["x"]},
+        inlines={"disputes-citation-content_type-object_id": [{"source": "y", "quote": "Rustam"}]},
+    )
+    assert response.status_code == 200
+    assert len(errors_of(response)) == 3, errors_of(response)
+
+
 def test_a_malformed_annotate_address_is_not_found(editor_client, record):
     assert editor_client.get("/admin/disputes/source/x/annotate/").status_code == 404
     assert editor_client.get("/admin/disputes/source/999/annotate/").status_code == 404
