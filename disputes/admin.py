@@ -316,8 +316,8 @@ class SentenceInline(admin.TabularInline):
     """The source's sentences, fixed by its text; an editor marks those kept as context."""
 
     model = Sentence
-    fields = ["number", "sentence_text", "context_note"]
-    readonly_fields = ["number", "sentence_text"]
+    fields = ["number", "text", "context_note"]
+    readonly_fields = ["number", "text"]
     extra = 0
     can_delete = False
     show_change_link = True
@@ -327,10 +327,6 @@ class SentenceInline(admin.TabularInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("source")
-
-    @admin.display(description="text")
-    def sentence_text(self, sentence):
-        return sentence.text
 
 
 # Model admins ---------------------------------------------------------------------------
@@ -736,8 +732,8 @@ class SentenceAdmin(admin.ModelAdmin):
     list_display = ["__str__", "excerpt", "covered", "context_note"]
     list_filter = ["source", CoverageFilter]
     search_fields = ["source__title", "context_note"]
-    fields = ["source", "number", "sentence_text", "context_note"]
-    readonly_fields = ["source", "number", "sentence_text"]
+    fields = ["source", "number", "text", "context_note"]
+    readonly_fields = ["source", "number", "text"]
 
     def view_on_site(self, obj):
         return public_url(obj)
@@ -755,10 +751,6 @@ class SentenceAdmin(admin.ModelAdmin):
             .filter(stop__gt=OuterRef("start"))
         )
         return super().get_queryset(request).select_related("source").annotate(cited=Exists(cited))
-
-    @admin.display(description="text")
-    def sentence_text(self, sentence):
-        return sentence.text
 
     @admin.display(description="text")
     def excerpt(self, sentence):
