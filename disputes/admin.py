@@ -29,6 +29,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from .annotate import annotate_view, picked_quotes
 from .editing import (
     PICKER_RELATED,
+    STR_RELATED,
     PickerChoiceField,
     PickerMultipleChoiceField,
     PickerWidgets,
@@ -57,15 +58,6 @@ from .models import (
 )
 from .recent_changes import history_of, m2m_choices
 
-# What each model's __str__ reads from other tables, so that lists fetch it in one go.
-STR_RELATED = {
-    Role: ["person"],
-    PersonRelation: ["person", "other"],
-    Detention: ["person", "holding_country"],
-    RetaliationLink: ["cause", "response"],
-    Sentence: ["source"],
-}
-
 # Models that carry quotes: those with a generic relation to Citation.
 CITED_MODELS = [
     model
@@ -79,7 +71,7 @@ CITED_MODELS = [
 
 def str_ready(model):
     """A queryset of `model` that can print its rows without further queries."""
-    return model._default_manager.select_related(*STR_RELATED.get(model, []))
+    return model._default_manager.select_related(*STR_RELATED.get(model._meta.model_name, []))
 
 
 def count_of(model, field: str):
@@ -408,7 +400,7 @@ class RecordAdmin(PickerWidgets, DateFieldsMixin, SimpleHistoryAdmin):
         # The change list applies list_select_related only to a queryset that selects
         # nothing related yet, so both are joined here.
         related = {
-            *STR_RELATED.get(self.model, []),
+            *STR_RELATED.get(self.model._meta.model_name, []),
             *self.list_select_related,
             *PICKER_RELATED.get(self.model._meta.model_name, []),
         }

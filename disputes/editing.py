@@ -250,6 +250,15 @@ def picker_label(obj) -> str:
     return str(obj)
 
 
+# What each model's __str__ reads from other tables, so that lists fetch it in one go.
+STR_RELATED = {
+    "role": ["person"],
+    "personrelation": ["person", "other"],
+    "detention": ["person", "holding_country"],
+    "retaliationlink": ["cause", "response"],
+    "sentence": ["source"],
+}
+
 # What each picker's label reads from other tables.
 PICKER_RELATED = {
     "event": ["actor"],

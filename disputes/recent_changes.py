@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import datetime
 import heapq
+import itertools
 
 from django.apps import apps
 from django.contrib import admin, messages
 from django.contrib.contenttypes.fields import GenericRelation
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.db import DatabaseError, models, transaction
+from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -26,6 +28,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST, require_safe
 
+from .editing import STR_RELATED
 from .models import Sentence
 
 ACTIONS = {"+": "added", "~": "changed", "-": "deleted"}
@@ -66,7 +69,12 @@ def recent_changes_view(request):
         rows = history_of(model).select_related("history_user").order_by("-history_date")
         streams.append([(row, name, model) for row in rows[:LIMIT]])
     merged = heapq.merge(*streams, key=lambda item: item[0].history_date, reverse=True)
-    changes = [_row(request, version, name, model) for version, name, model in merged][:LIMIT]
+    shown = [(v, name, model, v.instance) for v, name, model in itertools.islice(merged, LIMIT)]
+    # Each row names its record; what the names read from other tables, read once a kind.
+    for name in {name for _, name, _, _ in shown}:
+        records = [record for _, kind, _, record in shown if kind == name]
+        prefetch_related_objects(records, *STR_RELATED.get(name, []))
+    changes = [_row(*row) for row in shown]
     context = {
         **admin.site.each_context(request),
         "title": "Recent changes",
@@ -78,11 +86,16 @@ def recent_changes_view(request):
     return TemplateResponse(request, "admin/disputes/recent_changes.html", context)
 
 
-def _row(request, version, name, model) -> dict:
+def _row(version, name, model, record) -> dict:
     pk = getattr(version, model._meta.pk.attname)
     try:
-        label = str(version.instance)
-    except Exception:  # a part it names is gone (deleted since): show what is kept
+        if any(
+            getattr(record, f"{part}_id") is not None and getattr(record, part) is None
+            for part in STR_RELATED.get(name, [])
+        ):
+            raise ObjectDoesNotExist
+        label = str(record)
+    except ObjectDoesNotExist:  # a part it names is gone (deleted since): show what is kept
         label = f"{model._meta.verbose_name} {pk}"
     row = {
         "when": version.history_date,

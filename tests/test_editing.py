@@ -741,3 +741,50 @@ def test_every_public_page_says_when_its_record_last_changed(editor_client, arti
     assert event.last_changed.date() > long_ago.date()
     html = reader.get(event.get_absolute_url()).content.decode()
     assert f'Last changed <time datetime="{event.last_changed.isoformat()}' in html
+
+
+def test_recent_changes_reads_the_same_queries_however_many_rows_it_lists(
+    editor_client, article, django_assert_max_num_queries
+):
+    """Each row names its record (a link by its two events, a detention by its person and
+    state): those names are read for all rows at once, not row by row."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from disputes.models import Detention, Role
+
+    def edit_all(times):
+        for _ in range(times):
+            for model in (RetaliationLink, Detention, Role, Claim):
+                for obj in model.objects.all():
+                    obj.save()
+
+    counts = []
+    for times in (1, 4):
+        edit_all(times)
+        with CaptureQueriesContext(connection) as queries:
+            response = editor_client.get("/admin/recent-changes/")
+        assert response.status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1], counts
+    with django_assert_max_num_queries(40):
+        editor_client.get("/admin/recent-changes/")
+
+
+def test_a_change_whose_record_names_a_deleted_record_is_listed_by_kind_and_id(
+    editor_client, record
+):
+    gone = Event.objects.create(
+        dispute=record["dispute"],
+        kind="statement",
+        title="Gone",
+        actor=record["ru"],
+        date_year=2011,
+    )
+    link = RetaliationLink.objects.create(cause=record["pilots"], response=gone, evidence="implied")
+    pk = link.pk
+    link.delete()
+    gone.delete()
+    rows = editor_client.get("/admin/recent-changes/", {"kind": "retaliationlink"})
+    labels = [row["label"] for row in rows.context["changes"]]
+    assert labels == [f"retaliation link {pk}"] * 2
