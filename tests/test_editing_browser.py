@@ -38,10 +38,10 @@ def site(transactional_db, live_server, editor):
     return live_server.url
 
 
-def log_in(page, base):
+def log_in(page, base, username="editor", password="correct horse battery"):
     page.goto(f"{base}/admin/login/?next=/admin/")
-    page.fill("#id_username", "editor")
-    page.fill("#id_password", "correct horse battery")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
     page.click("input[type=submit]")
     page.wait_for_url(f"{base}/admin/")
 
@@ -199,3 +199,48 @@ def test_a_link_within_one_state_is_saved_once_the_editor_confirms_it(site, page
     page.click("input[name=_save]")
     page.wait_for_url("**/admin/disputes/retaliationlink/")
     assert RetaliationLink.objects.filter(cause=cause, response=response).exists()
+
+
+def test_two_editors_in_two_browsers_keep_both_changes_and_a_deletion_is_restored(
+    site, browser, superuser
+):
+    """The second save is refused with the first editor's change shown; saving again keeps
+    both. Then the first editor deletes a link and brings it back from recent changes."""
+    contexts = [browser.new_context(viewport={"width": WIDTH, "height": 900}) for _ in "ab"]
+    first, second = (context.new_page() for context in contexts)
+    log_in(first, site)
+    log_in(second, site, superuser.username, "correct horse battery staple")
+    event = Event.objects.filter(provoked_links__isnull=False).first()
+    path = f"{site}/admin/disputes/event/{event.pk}/change/"
+    first.goto(path)
+    second.goto(path)
+    first.fill("#id_title", "Title by the first editor")
+    first.click("input[name=_save]")
+    first.wait_for_url("**/admin/disputes/event/")
+    second.fill("#id_summary", "Summary by the second editor.")
+    second.click("input[name=_continue]")
+    second.wait_for_load_state()
+    assert "saved this event after you opened it" in second.inner_text("#content-main")
+    assert second.input_value("#id_title") == "Title by the first editor"
+    second.click("input[name=_continue]")
+    second.wait_for_load_state()
+    event.refresh_from_db()
+    assert (event.title, event.summary) == (
+        "Title by the first editor",
+        "Summary by the second editor.",
+    )
+
+    link = event.provoked_links.first()
+    claims = link.claims.count()
+    first.goto(f"{site}/admin/disputes/retaliationlink/{link.pk}/delete/")
+    first.click("input[type=submit]")
+    first.wait_for_url("**/admin/disputes/retaliationlink/")
+    first.goto(f"{site}/admin/recent-changes/?kind=retaliationlink")
+    first.click("#recent-changes tr.change-deleted button.restore-button >> nth=0")
+    first.wait_for_load_state()
+    assert "Restored retaliation link" in first.inner_text(".messagelist")
+    restored = RetaliationLink.objects.get(pk=link.pk)
+    assert restored.claims.count() == claims and restored.citations.exists()
+    assert first.goto(site + restored.get_absolute_url()).status == 200
+    for context in contexts:
+        context.close()
