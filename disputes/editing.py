@@ -229,7 +229,13 @@ def _formfield(db_field, **kwargs):
 
 def picker_label(obj) -> str:
     """What a picker shows of a record, so that two "Detention" events are told apart:
-    its date, its lane (the acting state) and its kind beside its title."""
+    its date, its lane (the acting state) and its kind beside its title; and "draft" when
+    the admin's list read that it is one."""
+    label = _picker_label(obj)
+    return f"{label} · draft" if getattr(obj, "is_public", True) is False else label
+
+
+def _picker_label(obj) -> str:
     from .models import Case, Detention, Event, Person, RetaliationLink
 
     if isinstance(obj, Event):

@@ -241,10 +241,29 @@ def test_pickers_show_date_lane_and_kind(editor_client, record):
         },
     )
     labels = sorted(r["text"] for r in response.json()["results"])
-    assert labels == [
-        "Detention · 2008 · RU lane · detention",
-        "Detention · March 2011 · TJ lane · detention",
+    assert labels == [  # with no quote yet, both are drafts
+        "Detention · 2008 · RU lane · detention · draft",
+        "Detention · March 2011 · TJ lane · detention · draft",
     ]
+
+
+def test_pickers_mark_a_draft(editor_client, record):
+    """An event no quote supports yet is marked in the picker, so that an editor linking
+    to it knows the link will stay a draft with it."""
+    cite(record["pilots"], record["source"], SENTENCE_2)
+    cite(record["dispute"], record["source"], SENTENCE_2)
+    response = editor_client.get(
+        "/admin/autocomplete/",
+        {
+            "term": "",
+            "app_label": "disputes",
+            "model_name": "retaliationlink",
+            "field_name": "cause",
+        },
+    )
+    labels = {r["text"].split(" · ")[0]: r["text"] for r in response.json()["results"]}
+    assert labels["Pilots detained"].endswith("· arrest")
+    assert labels["Khukumov convicted"].endswith("· conviction · draft")
 
 
 def test_pickers_find_events_by_what_they_show_kind_and_lane(editor_client, article):
