@@ -445,6 +445,13 @@ class RecordAdmin(PickerWidgets, DateFieldsMixin, SimpleHistoryAdmin):
         # (another editor's change in between, say) rolls the whole edit back, and the
         # editor is told why instead of meeting an error page.
         extra_context = dict(extra_context or {})
+        if request.method == "GET" and "_picked" in request.GET and not picked_quotes(request)[1]:
+            self.message_user(
+                request,
+                "The quotes picked on the source's annotate page are no longer at hand (the "
+                "session ended, or the address was copied): pick them again there.",
+                messages.WARNING,
+            )
         if can_be_draft(self.model):
             obj = self.get_object(request, object_id) if object_id else None
             extra_context["draft_reasons"] = why_draft(obj) if obj is not None else []

@@ -519,6 +519,16 @@ def test_twenty_long_quotes_reach_the_form_through_a_short_address(editor_client
     assert filled == [(source.pk, quote) for quote in quotes]
 
 
+def test_picks_no_longer_at_hand_are_said_to_be(editor_client, editor, record):
+    """An address copied to another browser, or opened after the session ended."""
+    response = annotate(editor_client, record["source"], _quote=["Rustam Khukumov"], make="person")
+    other = Client()
+    other.force_login(editor)  # a session of its own
+    page = other.get(response["Location"])
+    assert page.status_code == 200
+    assert "no longer at hand" in page.content.decode()
+
+
 def test_quotes_in_an_address_fill_nothing(editor_client, record):
     """The annotate page no longer reads picks from its address, nor a form from its own."""
     source = record["source"]
