@@ -22,16 +22,20 @@ from django.db.models import Count, Exists, F, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce, Length
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpResponseRedirect
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
+from .annotate import annotate_view, picked_quotes
 from .editing import (
     PICKER_RELATED,
+    STR_RELATED,
     PickerChoiceField,
     PickerMultipleChoiceField,
+    PickerWidgets,
     RecordForm,
     can_be_draft,
+    date_parts,
     public_flag,
     record_form,
     why_draft,
@@ -52,15 +56,7 @@ from .models import (
     Sentence,
     Source,
 )
-
-# What each model's __str__ reads from other tables, so that lists fetch it in one go.
-STR_RELATED = {
-    Role: ["person"],
-    PersonRelation: ["person", "other"],
-    Detention: ["person", "holding_country"],
-    RetaliationLink: ["cause", "response"],
-    Sentence: ["source"],
-}
+from .recent_changes import history_of, m2m_choices
 
 # Models that carry quotes: those with a generic relation to Citation.
 CITED_MODELS = [
@@ -75,7 +71,7 @@ CITED_MODELS = [
 
 def str_ready(model):
     """A queryset of `model` that can print its rows without further queries."""
-    return model._default_manager.select_related(*STR_RELATED.get(model, []))
+    return model._default_manager.select_related(*STR_RELATED.get(model._meta.model_name, []))
 
 
 def count_of(model, field: str):
@@ -110,10 +106,6 @@ def admin_link(obj, text=None) -> str:
         return "-"
     url = reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
     return format_html('<a href="{}">{}</a>', url, text if text is not None else obj)
-
-
-def date_parts(prefix: str) -> tuple[str, str, str]:
-    return (f"{prefix}_year", f"{prefix}_month", f"{prefix}_day")
 
 
 def year_filter(prefix: str, label: str):
@@ -193,14 +185,6 @@ class DateFieldsMixin:
         return [*self.fieldsets, *(grouped_fieldsets(rest) if rest else [])]
 
 
-def picked_quotes(request) -> list[str]:
-    """The passages an editor picked on a source's annotate page, carried in the address
-    of the form that opens from it (only when the form is opened: a saved form posts them)."""
-    if request.method != "GET" or not str(request.GET.get("_source", "")).isdigit():
-        return []
-    return [quote for quote in request.GET.getlist("_quote") if quote.strip()][:20]
-
-
 # Inlines ------------------------------------------------------------------------------
 
 
@@ -229,9 +213,9 @@ class CitationFormSet(BaseGenericInlineFormSet):
             seen[key] = form
 
 
-class CitationInline(GenericTabularInline):
+class CitationInline(PickerWidgets, GenericTabularInline):
     """The record's quotes. Opened from a source's annotate page, its empty rows come filled
-    with the passages the editor picked there (`_source` and `_quote` in the address)."""
+    with the passages the editor picked there."""
 
     model = Citation
     formset = CitationFormSet
@@ -240,7 +224,7 @@ class CitationInline(GenericTabularInline):
     extra = 1
 
     def get_extra(self, request, obj=None, **kwargs):
-        return max(self.extra, len(picked_quotes(request)))
+        return max(self.extra, len(picked_quotes(request)[1]))
 
     verbose_name = "quote"
     verbose_name_plural = "quotes: the sentences of a source that support this record"
@@ -262,7 +246,7 @@ class SameDisputeFormSet(BaseInlineFormSet):
         return form
 
 
-class ClaimInline(admin.TabularInline):
+class ClaimInline(PickerWidgets, admin.TabularInline):
     model = Claim
     fields = ["stance", "claimant", "claimant_person", "claimant_country", "detail"]
     autocomplete_fields = ["claimant_person", "claimant_country"]
@@ -270,7 +254,7 @@ class ClaimInline(admin.TabularInline):
     show_change_link = True  # a claim's own quotes are kept on its page
 
 
-class EventInline(admin.TabularInline):
+class EventInline(PickerWidgets, admin.TabularInline):
     model = Event
     form = record_form(Event)
     formset = SameDisputeFormSet
@@ -280,7 +264,7 @@ class EventInline(admin.TabularInline):
     show_change_link = True
 
 
-class DetentionInline(admin.TabularInline):
+class DetentionInline(PickerWidgets, admin.TabularInline):
     model = Detention
     form = record_form(Detention)
     formset = SameDisputeFormSet
@@ -298,7 +282,7 @@ class DetentionInline(admin.TabularInline):
     show_change_link = True
 
 
-class RoleInline(admin.TabularInline):
+class RoleInline(PickerWidgets, admin.TabularInline):
     model = Role
     fields = ["title", "country", "note"]
     autocomplete_fields = ["country"]
@@ -306,7 +290,7 @@ class RoleInline(admin.TabularInline):
     show_change_link = True
 
 
-class RelationInline(admin.TabularInline):
+class RelationInline(PickerWidgets, admin.TabularInline):
     model = PersonRelation
     fk_name = "person"
     fields = ["kind", "other", "detail"]
@@ -324,8 +308,8 @@ class SentenceInline(admin.TabularInline):
     """The source's sentences, fixed by its text; an editor marks those kept as context."""
 
     model = Sentence
-    fields = ["number", "sentence_text", "context_note"]
-    readonly_fields = ["number", "sentence_text"]
+    fields = ["number", "text", "context_note"]
+    readonly_fields = ["number", "text"]
     extra = 0
     can_delete = False
     show_change_link = True
@@ -335,10 +319,6 @@ class SentenceInline(admin.TabularInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("source")
-
-    @admin.display(description="text")
-    def sentence_text(self, sentence):
-        return sentence.text
 
 
 # Model admins ---------------------------------------------------------------------------
@@ -353,10 +333,9 @@ def record_baseline(obj) -> None:
     changes or deletes a row, so the row in the database still holds that state.
     """
     model = type(obj)
-    name = getattr(model._meta, "simple_history_manager_attribute", None)
-    if name is None or obj.pk is None:
+    history = history_of(model)
+    if history is None or obj.pk is None:
         return
-    history = getattr(model, name)
     if history.filter(**{model._meta.pk.attname: obj.pk}).exists():
         return
     stored = model._default_manager.filter(pk=obj.pk).first()
@@ -397,7 +376,7 @@ class EditConflict(Exception):
     """Another editor saved the record between this editor's form check and save."""
 
 
-class RecordAdmin(DateFieldsMixin, SimpleHistoryAdmin):
+class RecordAdmin(PickerWidgets, DateFieldsMixin, SimpleHistoryAdmin):
     """What every part of the record shares: history, the public page, safe saving, the
     draft or public state, and the check against lost updates."""
 
@@ -421,7 +400,7 @@ class RecordAdmin(DateFieldsMixin, SimpleHistoryAdmin):
         # The change list applies list_select_related only to a queryset that selects
         # nothing related yet, so both are joined here.
         related = {
-            *STR_RELATED.get(self.model, []),
+            *STR_RELATED.get(self.model._meta.model_name, []),
             *self.list_select_related,
             *PICKER_RELATED.get(self.model._meta.model_name, []),
         }
@@ -456,9 +435,8 @@ class RecordAdmin(DateFieldsMixin, SimpleHistoryAdmin):
 
     def get_formset_kwargs(self, request, obj, inline, prefix):
         kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
-        quotes = picked_quotes(request) if isinstance(inline, CitationInline) else []
+        source, quotes = picked_quotes(request) if isinstance(inline, CitationInline) else (0, [])
         if quotes:
-            source = request.GET["_source"]
             kwargs["initial"] = [{"source": source, "quote": quote} for quote in quotes]
         return kwargs
 
@@ -467,6 +445,13 @@ class RecordAdmin(DateFieldsMixin, SimpleHistoryAdmin):
         # (another editor's change in between, say) rolls the whole edit back, and the
         # editor is told why instead of meeting an error page.
         extra_context = dict(extra_context or {})
+        if request.method == "GET" and "_picked" in request.GET and not picked_quotes(request)[1]:
+            self.message_user(
+                request,
+                "The quotes picked on the source's annotate page are no longer at hand (the "
+                "session ended, or the address was copied): pick them again there.",
+                messages.WARNING,
+            )
         if can_be_draft(self.model):
             obj = self.get_object(request, object_id) if object_id else None
             extra_context["draft_reasons"] = why_draft(obj) if obj is not None else []
@@ -573,8 +558,7 @@ class RecordAdmin(DateFieldsMixin, SimpleHistoryAdmin):
             return form
         # simple-history fills the revert form from the live many-to-many rows; show the
         # version's own (it keeps a copy of them), so reverting restores them too.
-        history = getattr(self.model, self.model._meta.simple_history_manager_attribute)
-        version = history.filter(history_id=version_id).first()
+        version = history_of(self.model).filter(history_id=version_id).first()
         if version is None:
             return form
         earlier = {}
@@ -586,12 +570,7 @@ class RecordAdmin(DateFieldsMixin, SimpleHistoryAdmin):
                 .values_list("revision", flat=True)
                 .first()
             )
-        if version.history_type == "-" and version.prev_record is not None:
-            version = version.prev_record  # a deletion's copy is taken after the rows went
-        for field in version._history_m2m_fields:
-            rows = getattr(version, field.name).all()
-            attname = rows.model._meta.get_field(field.m2m_reverse_field_name()).attname
-            earlier[field.name] = [getattr(row, attname) for row in rows]
+        earlier.update(m2m_choices(version))
 
         class VersionForm(form):
             def __init__(self, *args, **kwargs):
@@ -656,10 +635,6 @@ class SourceAdmin(RecordAdmin):
     ]
 
     def get_urls(self):
-        from django.urls import path
-
-        from .annotate import annotate_view
-
         return [
             path(
                 "<path:object_id>/annotate/",
@@ -756,8 +731,8 @@ class SentenceAdmin(admin.ModelAdmin):
     list_display = ["__str__", "excerpt", "covered", "context_note"]
     list_filter = ["source", CoverageFilter]
     search_fields = ["source__title", "context_note"]
-    fields = ["source", "number", "sentence_text", "context_note"]
-    readonly_fields = ["source", "number", "sentence_text"]
+    fields = ["source", "number", "text", "context_note"]
+    readonly_fields = ["source", "number", "text"]
 
     def view_on_site(self, obj):
         return public_url(obj)
@@ -775,10 +750,6 @@ class SentenceAdmin(admin.ModelAdmin):
             .filter(stop__gt=OuterRef("start"))
         )
         return super().get_queryset(request).select_related("source").annotate(cited=Exists(cited))
-
-    @admin.display(description="text")
-    def sentence_text(self, sentence):
-        return sentence.text
 
     @admin.display(description="text")
     def excerpt(self, sentence):
@@ -909,7 +880,7 @@ class EventAdmin(RecordAdmin):
     list_display = ["title", "when", "kind", "actor", "dispute", "provoked_by", "provoked"]
     list_select_related = ["actor", "dispute"]
     list_filter = ["dispute", "actor", "kind", year_filter("date", "year")]
-    search_fields = ["title", "summary", "people__name"]
+    search_fields = ["title", "summary", "kind", "actor__name", "people__name"]
     autocomplete_fields = ["dispute", "actor", "people", "case", "detention"]
     radio_fields = {"kind": admin.HORIZONTAL}
     inlines = [CitationInline]
@@ -985,23 +956,29 @@ class DetentionAdmin(RecordAdmin):
 
 class LinkForm(RecordForm):
     """A link between two steps of the same state is most often a slip (the response picked
-    from the wrong lane): it is saved only once the editor confirms it."""
+    from the wrong lane): it is saved only once the editor confirms it. The box appears
+    when the question arises, and a link already confirmed is not asked again until its
+    cause or response changes."""
 
     same_state_confirmed = forms.BooleanField(
         required=False,
         label="Same state on both sides: confirmed",
         help_text="Tick only when the source says a state's step provoked another of its own.",
+        widget=forms.HiddenInput,
     )
 
     def clean(self):
         cleaned = super().clean()
         cause, response = cleaned.get("cause"), cleaned.get("response")
+        moved = self.instance.pk is None or {"cause", "response"} & set(self.changed_data)
         if (
-            cause is not None
+            moved
+            and cause is not None
             and response is not None
             and cause.actor_id == response.actor_id
             and not cleaned.get("same_state_confirmed")
         ):
+            self.fields["same_state_confirmed"].widget = forms.CheckboxInput()
             self.add_error(
                 "same_state_confirmed",
                 f"Both events are in the lane of {cause.actor}: a link usually joins a step "

@@ -5,25 +5,26 @@ The page only gathers the quotes. "New event" (or person, case, detention, link)
 that record's ordinary add form, "Attach to" an existing record's change form, with the
 picked passages filled into its quotes; the editor saves there, so every rule of the
 record and of its quotes is checked where it always is. Without JavaScript the sentences
-are checkboxes; static/js/annotate.js adds passages picked with the mouse and lets the
+are checkboxes; the page posts the picks, which reach the record's form through the
+session; static/js/annotate.js adds passages picked with the mouse and lets the
 editor trim each quote with the keyboard.
 """
 
 from __future__ import annotations
 
+import secrets
 from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_http_methods
 
-from .editing import PickerChoiceField
+from .editing import PickerChoiceField, PickerSelect
 from .models import Citation, Claim, Event, RetaliationLink, Source
 from .quotes import closest_passage
 
@@ -47,6 +48,31 @@ ATTACH = {
     "dispute": ("dispute", lambda: Event._meta.get_field("dispute")),
 }
 MAX_QUOTES = 20
+# The picked quotes travel to the record's form in the editor's session, not in its address:
+# twenty sentences would make an address longer than servers and proxies accept, and put
+# the quotes in every access log on the way. The latest few picks are kept, one per tab.
+PICKED = "annotate-picked"
+PICKS_KEPT = 10
+
+
+def carry(request, source, quotes) -> str:
+    """Keep `quotes` of `source` for the form about to open; the key to find them again."""
+    picks = request.session.get(PICKED, {})
+    key = secrets.token_urlsafe(9)
+    picks[key] = {"source": source.pk, "quotes": quotes}
+    request.session[PICKED] = dict(list(picks.items())[-PICKS_KEPT:])
+    return key
+
+
+def picked_quotes(request) -> tuple[int | None, list[str]]:
+    """The source and passages picked on an annotate page for the form being opened (the
+    `_picked` key in its address); a saved form posts its quotes itself."""
+    if request.method != "GET":
+        return None, []
+    pick = request.session.get(PICKED, {}).get(request.GET.get("_picked", ""))
+    if not pick:
+        return None, []
+    return pick["source"], pick["quotes"]
 
 
 class AttachForm(forms.Form):
@@ -60,23 +86,23 @@ class AttachForm(forms.Form):
                 queryset=relation.related_model._default_manager.all(),
                 required=False,
                 label=label.capitalize(),
-                widget=AutocompleteSelect(relation, admin.site),
+                widget=PickerSelect(relation, admin.site),
             )
 
 
-@require_safe
+@require_http_methods(["GET", "HEAD", "POST"])
 def annotate_view(request, object_id, model_admin):
     if not str(object_id).isdigit():
         raise Http404("No such source.")
     source = get_object_or_404(Source, pk=int(object_id))
     if not model_admin.has_view_permission(request, source):
         raise PermissionDenied
-    quotes = [q for q in request.GET.getlist("_quote") if q.strip()][:MAX_QUOTES]
-    form = AttachForm(request.GET or None)
+    quotes = [q for q in request.POST.getlist("_quote") if q.strip()][:MAX_QUOTES]
+    form = AttachForm(request.POST or None)
     problems = [
         (quote, closest_passage(source.text, quote)) for quote in quotes if quote not in source.text
     ]
-    make, attach = request.GET.get("make"), request.GET.get("attach")
+    make, attach = request.POST.get("make"), request.POST.get("attach")
     if (make or attach) and not quotes:
         messages.error(request, "Pick at least one sentence or passage of the text first.")
     elif (make or attach) and not problems:
@@ -113,7 +139,7 @@ def annotate_view(request, object_id, model_admin):
 def _target(request, source, quotes, make, attach, form) -> str | None:
     """Where the picked quotes go: the add form of a new record, or the change form of the
     record picked; None (with a message) when the choice is incomplete."""
-    carried = [("_source", source.pk), *(("_quote", quote) for quote in quotes)]
+    carried = [("_picked", carry(request, source, quotes))]
     if make in NEW_RECORDS:
         _label, in_dispute = NEW_RECORDS[make]
         disputes = list(source.disputes.values_list("pk", flat=True)[:2])

@@ -8,6 +8,7 @@ The rules themselves stay on the models; this module only puts them in an editor
 from __future__ import annotations
 
 from django import forms
+from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -38,8 +39,8 @@ def fuzzy_prefixes(model) -> list[str]:
     ]
 
 
-def date_parts(prefix: str) -> list[str]:
-    return [f"{prefix}_year", f"{prefix}_month", f"{prefix}_day"]
+def date_parts(prefix: str) -> tuple[str, str, str]:
+    return (f"{prefix}_year", f"{prefix}_month", f"{prefix}_day")
 
 
 class FuzzyDateField(forms.CharField):
@@ -125,8 +126,46 @@ class RecordForm(forms.ModelForm):
             return
         data = self.data.copy()
         data[self.add_prefix("revision_seen")] = str(live)
+        self._take_their_changes(data, seen)
         self.data = data
         raise ValidationError(other_change(self.instance, seen), code="edit_conflict")
+
+    def _take_their_changes(self, data, seen) -> None:
+        """Put the stored value into `data` for each field this editor left as it was at
+        revision `seen` and the other editor changed: saving the form again then keeps
+        both changes. A field both changed keeps this editor's value."""
+        from .recent_changes import m2m_choices
+
+        model = type(self.instance)
+        opened = version_at(self.instance, seen)
+        if opened is None:
+            return
+        earlier = m2m_choices(opened)
+        for name, field in self.fields.items():
+            if name in self.fuzzy:
+                then, now = FuzzyDate.of(opened, name), FuzzyDate.of(self.instance, name)
+            elif name in earlier:
+                then = earlier[name]
+                now = list(getattr(self.instance, name).values_list("pk", flat=True))
+            elif name in {f.name for f in model._meta.concrete_fields}:
+                model_field = model._meta.get_field(name)
+                then = model_field.value_from_object(opened.instance)
+                now = model_field.value_from_object(self.instance)
+            else:
+                continue
+            key = self.add_prefix(name)
+            typed = field.widget.value_from_datadict(self.data, self.files, key)
+            if field.has_changed(then, typed) or not field.has_changed(then, _as_data(field, now)):
+                continue
+            if isinstance(now, list):
+                data.setlist(key, [str(pk) for pk in now])
+            elif isinstance(field, forms.BooleanField):
+                data.pop(key, None)
+                if now:
+                    data[key] = "on"
+            else:
+                value = field.prepare_value(now)
+                data[key] = "" if value is None else str(value)
 
     def add_error(self, field, error):
         """A model's rules name a date's columns (date_year, date_day); the form shows
@@ -147,6 +186,14 @@ class RecordForm(forms.ModelForm):
             if name in date_parts(prefix) and prefix in self.fields:
                 return prefix
         return name
+
+
+def _as_data(field, value):
+    """A stored value as the form would post it."""
+    if isinstance(value, list):
+        return [str(pk) for pk in value]
+    value = field.prepare_value(value)
+    return value if isinstance(value, bool) or value is None else str(value)
 
 
 def record_form(model, base=RecordForm):
@@ -182,7 +229,13 @@ def _formfield(db_field, **kwargs):
 
 def picker_label(obj) -> str:
     """What a picker shows of a record, so that two "Detention" events are told apart:
-    its date, its lane (the acting state) and its kind beside its title."""
+    its date, its lane (the acting state) and its kind beside its title; and "draft" when
+    the admin's list read that it is one."""
+    label = _picker_label(obj)
+    return f"{label} · draft" if getattr(obj, "is_public", True) is False else label
+
+
+def _picker_label(obj) -> str:
     from .models import Case, Detention, Event, Person, RetaliationLink
 
     if isinstance(obj, Event):
@@ -203,6 +256,15 @@ def picker_label(obj) -> str:
     return str(obj)
 
 
+# What each model's __str__ reads from other tables, so that lists fetch it in one go.
+STR_RELATED = {
+    "role": ["person"],
+    "personrelation": ["person", "other"],
+    "detention": ["person", "holding_country"],
+    "retaliationlink": ["cause", "response"],
+    "sentence": ["source"],
+}
+
 # What each picker's label reads from other tables.
 PICKER_RELATED = {
     "event": ["actor"],
@@ -210,6 +272,49 @@ PICKER_RELATED = {
     "detention": ["person", "holding_country"],
     "case": ["prosecuting_country"],
 }
+
+
+class KeysOnly:
+    """Django's autocomplete widgets look up the value posted to show it again; a value that
+    is no key at all (a hand-edited or garbled form) made that lookup a server error. Such a
+    value is shown as nothing picked, and the field's own check says what is wrong."""
+
+    def optgroups(self, name, value, attr=None):
+        remote = self.field.remote_field
+        opts = remote.model._meta
+        key = opts.get_field(getattr(remote, "field_name", None) or opts.pk.name)
+        kept = []
+        for item in value:
+            try:
+                key.to_python(item)
+            except ValidationError:
+                continue
+            kept.append(item)
+        return super().optgroups(name, kept, attr)
+
+
+class PickerSelect(KeysOnly, AutocompleteSelect):
+    pass
+
+
+class PickerSelectMultiple(KeysOnly, AutocompleteSelectMultiple):
+    pass
+
+
+class PickerWidgets:
+    """Admin (and inline) mixin: its autocomplete fields use the widgets above."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = PickerSelect(db_field, self.admin_site, using=kwargs.get("using"))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = PickerSelectMultiple(
+                db_field, self.admin_site, using=kwargs.get("using")
+            )
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 
 class PickerChoiceField(forms.ModelChoiceField):
@@ -263,18 +368,31 @@ def why_draft(obj) -> list[str]:
 # Lost updates --------------------------------------------------------------------------
 
 
+def version_at(obj, revision: int | None = None):
+    """The latest version of `obj` in its edit history, or the latest at `revision`."""
+    from .recent_changes import history_of
+
+    model = type(obj)
+    if history_of(model) is None:
+        return None
+    versions = history_of(model).filter(**{model._meta.pk.attname: obj.pk})
+    if revision is not None:
+        versions = versions.filter(revision__lte=revision)
+    return versions.order_by("-history_date", "-history_id").first()
+
+
 def other_change(obj, seen: int):
     """What another editor changed in `obj` since revision `seen`, as HTML for the form's
     error: who, when, and each field from what to what (from the edit history)."""
     from .models import Citation
+    from .recent_changes import ACTIONS, history_of
 
     model = type(obj)
-    history = getattr(model, "history", None)
+    history = history_of(model)
     lines, who, when = [], "another editor", None
     if history is not None:
-        versions = history.filter(id=obj.pk).order_by("-history_date", "-history_id")
-        theirs = versions.first()
-        base = versions.filter(revision__lte=seen).first()
+        theirs = version_at(obj)
+        base = version_at(obj, seen)
         if theirs is not None:
             if theirs.history_user is not None:
                 who = theirs.history_user.get_username()
@@ -285,16 +403,14 @@ def other_change(obj, seen: int):
                         continue
                     label = model._meta.get_field(change.field).verbose_name
                     lines.append((label, _short(change.old), _short(change.new)))
-        since = base.history_date if history is not None and base is not None else None
-        if since is not None:
+        if base is not None:
             quotes = Citation.history.filter(
                 content_type=ContentType.objects.get_for_model(model),
                 object_id=obj.pk,
-                history_date__gt=since,
+                history_date__gt=base.history_date,
             ).order_by("history_date")
             for quote in quotes:
-                action = {"+": "added", "~": "changed", "-": "removed"}[quote.history_type]
-                lines.append(("quote " + action, "", _short(quote.quote)))
+                lines.append((f"quote {ACTIONS[quote.history_type]}", "", _short(quote.quote)))
     changes = (
         format_html_join(
             "",
@@ -307,8 +423,9 @@ def other_change(obj, seen: int):
     stamp = f" at {when:%H:%M:%S on %d %b %Y} UTC" if when else ""
     return format_html(
         "<p>{} saved this {} after you opened it{}. Nothing of yours was saved; your edits are "
-        "still in the form below. Their change:</p><ul>{}</ul><p>Compare, adjust the form if "
-        "needed, and save again to keep your version.</p>",
+        "still in the form below, and what you had left alone now holds their version. Their "
+        "change:</p><ul>{}</ul><p>Compare, adjust the form if needed, and save again to keep "
+        "both changes (where you both changed a field, yours).</p>",
         who,
         model._meta.verbose_name,
         stamp,

@@ -4,7 +4,7 @@ An editor who types or pastes a quote with one comma wrong should not have to hu
 difflib finds the sentence (or run of sentences) most like the quote, narrows it to the
 passage the quote lines up with, and compares the two word by word. The differences are
 written in brackets, `[source has | quote has]`, so they read without colour, in an error
-message as in a screen reader.
+message as in a screen reader, and on the page each is marked as well.
 """
 
 from __future__ import annotations
@@ -12,6 +12,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from .sources import split_sentences
 
@@ -27,17 +30,25 @@ class Closest:
     """The passage of a source most like a quote that is not in it."""
 
     passage: str
+    quote: str
     start: int
     sentence_number: int | None
     differences: str  # the passage with each difference marked [source | quote]
     similarity: float  # 0..1, difflib's ratio between passage and quote
 
     def message(self) -> str:
+        """The editor's error, as HTML: each difference in a <mark> (its brackets kept, so
+        the text reads the same without colour, and with its tags stripped)."""
         where = f"sentence {self.sentence_number}" if self.sentence_number else "the text"
-        return (
-            "The quote is not in the source's text word for word. The closest passage is in "
-            f"{where}: “{self.passage}”. Where they differ, marked [source has | quote has]: "
-            f"“{self.differences}”. Copy the passage exactly, or correct the quote."
+        return format_html(
+            '<span class="quote-hint">The quote is not in the source\'s text word for word. '
+            "The closest passage is in {}: “{}”.</span> "
+            '<span class="quote-hint">Where they differ, marked [source has | quote has]: '
+            "“{}”.</span> "
+            '<span class="quote-hint">Copy the passage exactly, or correct the quote.</span>',
+            where,
+            self.passage,
+            marked_differences(self.passage, self.quote, html=True),
         )
 
 
@@ -71,7 +82,7 @@ def closest_passage(text: str, quote: str) -> Closest | None:
     passage = text[start:end]
     number = next((n for n, (s, e) in enumerate(spans, start=1) if s <= start < e), None)
     ratio = SequenceMatcher(None, passage, quote, autojunk=False).ratio()
-    return Closest(passage, start, number, marked_differences(passage, quote), ratio)
+    return Closest(passage, quote, start, number, marked_differences(passage, quote), ratio)
 
 
 def _narrowed(text: str, start: int, end: int, quote: str) -> tuple[int, int]:
@@ -96,9 +107,10 @@ def _narrowed(text: str, start: int, end: int, quote: str) -> tuple[int, int]:
     return start + low, start + high
 
 
-def marked_differences(passage: str, quote: str) -> str:
+def marked_differences(passage: str, quote: str, html: bool = False) -> str:
     """The passage with each difference from the quote written as [source has | quote has]
-    ("—" for nothing), long identical runs shortened to their ends."""
+    ("—" for nothing), long identical runs shortened to their ends; with `html`, escaped
+    and each difference in a <mark>."""
     a, b = _TOKEN.findall(passage), _TOKEN.findall(quote)
     pieces = []
     for op, a1, a2, b1, b2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
@@ -112,8 +124,11 @@ def marked_differences(passage: str, quote: str) -> str:
             head = piece[:_CONTEXT] if i > 0 else ""
             tail = piece[-_CONTEXT:] if i < len(pieces) - 1 else ""
             piece = f"{head}…{tail}"
+        if html:
+            mark = '<mark class="quote-diff">{}</mark>' if kind == "diff" else "{}"
+            piece = format_html(mark, piece)
         out.append(piece)
-    return "".join(out)
+    return mark_safe("".join(out)) if html else "".join(out)  # noqa: S308 (each piece escaped)
 
 
 def _shown(text: str) -> str:

@@ -3,20 +3,24 @@ included, each with the way back.
 
 The edit history is django-simple-history's, one table per model. A change or an addition
 is restored through its own revert form (the editor sees the version and saves it); a
-deletion is undone here in one step, with the quotes that went with the record, since a
-record restored without them would be a draft.
+deletion is undone here in one step, with everything deleted with the record (its quotes,
+a link's claims, a person's roles): a record restored without its quotes would be a draft,
+a link without its claims would have lost its evidence.
 """
 
 from __future__ import annotations
 
 import datetime
 import heapq
+import itertools
 
 from django.apps import apps
 from django.contrib import admin, messages
+from django.contrib.contenttypes.fields import GenericRelation
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import PermissionDenied
-from django.db import DatabaseError, transaction
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.db import DatabaseError, models, transaction
+from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -24,7 +28,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST, require_safe
 
-from .models import Citation, Sentence
+from .editing import STR_RELATED
+from .models import Sentence
 
 ACTIONS = {"+": "added", "~": "changed", "-": "deleted"}
 LIMIT = 100
@@ -39,13 +44,15 @@ def tracked_models() -> dict[str, type]:
         model._meta.model_name: model
         for model in apps.get_app_config("disputes").get_models()
         if admin.site.is_registered(model)
-        and hasattr(model._meta, "simple_history_manager_attribute")
+        and history_of(model) is not None
         and model is not Sentence
     }
 
 
 def history_of(model):
-    return getattr(model, model._meta.simple_history_manager_attribute)
+    """The edit history's manager of `model`, or None when it keeps none."""
+    name = getattr(model._meta, "simple_history_manager_attribute", None)
+    return getattr(model, name) if name else None
 
 
 @require_safe
@@ -62,7 +69,12 @@ def recent_changes_view(request):
         rows = history_of(model).select_related("history_user").order_by("-history_date")
         streams.append([(row, name, model) for row in rows[:LIMIT]])
     merged = heapq.merge(*streams, key=lambda item: item[0].history_date, reverse=True)
-    changes = [_row(request, version, name, model) for version, name, model in merged][:LIMIT]
+    shown = [(v, name, model, v.instance) for v, name, model in itertools.islice(merged, LIMIT)]
+    # Each row names its record; what the names read from other tables, read once a kind.
+    for name in {name for _, name, _, _ in shown}:
+        records = [record for _, kind, _, record in shown if kind == name]
+        prefetch_related_objects(records, *STR_RELATED.get(name, []))
+    changes = [_row(*row) for row in shown]
     context = {
         **admin.site.each_context(request),
         "title": "Recent changes",
@@ -74,11 +86,16 @@ def recent_changes_view(request):
     return TemplateResponse(request, "admin/disputes/recent_changes.html", context)
 
 
-def _row(request, version, name, model) -> dict:
+def _row(version, name, model, record) -> dict:
     pk = getattr(version, model._meta.pk.attname)
     try:
-        label = str(version.instance)
-    except Exception:  # a part it names is gone (deleted since): show what is kept
+        if any(
+            getattr(record, f"{part}_id") is not None and getattr(record, part) is None
+            for part in STR_RELATED.get(name, [])
+        ):
+            raise ObjectDoesNotExist
+        label = str(record)
+    except ObjectDoesNotExist:  # a part it names is gone (deleted since): show what is kept
         label = f"{model._meta.verbose_name} {pk}"
     row = {
         "when": version.history_date,
@@ -119,7 +136,7 @@ def restore_view(request, model_name, history_id):
         return HttpResponseRedirect(back)
     try:
         with transaction.atomic():
-            obj, quotes = _restore(request, model, deletion)
+            parts = _restore(request, model, deletion)
     except DatabaseError as exc:
         reason = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
         messages.error(
@@ -128,50 +145,78 @@ def restore_view(request, model_name, history_id):
             "to may be deleted too: restore that one first.",
         )
         return HttpResponseRedirect(back)
+    obj = model._default_manager.get(pk=pk)
     url = reverse(f"admin:disputes_{model_name}_change", args=[obj.pk])
     messages.success(
         request,
         format_html(
-            'Restored {} <a href="{}">“{}”</a> with {} quote(s).',
+            'Restored {} <a href="{}">“{}”</a> with {} quote(s) and part(s) deleted with it.',
             model._meta.verbose_name,
             url,
             obj,
-            quotes,
+            parts,
         ),
     )
     return HttpResponseRedirect(back)
 
 
-def _restore(request, model, deletion) -> tuple[object, int]:
+def m2m_choices(version) -> dict[str, list]:
+    """The many-to-many choices a version kept, by field name. A deletion's copy is taken
+    after the rows went, so for a deletion the version before it holds them."""
+    if version.history_type == "-" and version.prev_record is not None:
+        version = version.prev_record
+    choices = {}
+    for field in version._history_m2m_fields:
+        rows = getattr(version, field.name).all()
+        attname = rows.model._meta.get_field(field.m2m_reverse_field_name()).attname
+        choices[field.name] = [getattr(row, attname) for row in rows]
+    return choices
+
+
+def _restore(request, model, deletion, reason="restored from recent changes") -> int:
+    """Put the deleted record back, then what was deleted with it (its quotes, a link's
+    claims, a person's roles and relations, and their quotes in turn); the number of
+    those brought back with it."""
     obj = deletion.instance
     obj._history_user = request.user
-    obj._change_reason = "restored from recent changes"
+    obj._change_reason = reason
     obj.save(force_insert=True)
-    # The deletion's copy of many-to-many choices is taken after the rows went; the version
-    # before it holds them.
-    earlier = deletion.prev_record or deletion
-    for field in earlier._history_m2m_fields:
-        rows = getattr(earlier, field.name).all()
-        attname = rows.model._meta.get_field(field.m2m_reverse_field_name()).attname
-        getattr(obj, field.name).set([getattr(row, attname) for row in rows])
+    for name, pks in m2m_choices(deletion).items():
+        getattr(obj, name).set(pks)
     restored = 0
-    if model is Citation:
-        return obj, restored
-    gone = Citation.history.filter(
-        content_type=ContentType.objects.get_for_model(model),
-        object_id=obj.pk,
-        history_type="-",
-        history_date__range=(
-            deletion.history_date - WITH_ITS_RECORD,
-            deletion.history_date + WITH_ITS_RECORD,
-        ),
-    )
-    for quote in gone:
-        if Citation.objects.filter(pk=quote.id).exists():
-            continue
-        citation = quote.instance
-        citation._history_user = request.user
-        citation._change_reason = "restored with its record"
-        citation.save(force_insert=True)
-        restored += 1
-    return obj, restored
+    for part, lookup in _deleted_with(model, obj.pk):
+        gone = history_of(part).filter(
+            **lookup,
+            history_type="-",
+            history_user_id=deletion.history_user_id,
+            history_date__range=(
+                deletion.history_date - WITH_ITS_RECORD,
+                deletion.history_date + WITH_ITS_RECORD,
+            ),
+        )
+        for version in gone.order_by("history_date"):
+            pk = getattr(version, part._meta.pk.attname)
+            if part._default_manager.filter(pk=pk).exists():
+                continue
+            restored += 1 + _restore(request, part, version, "restored with its record")
+    return restored
+
+
+def _deleted_with(model, pk):
+    """What Django deletes with a `model` row: each kind of record that cascades from it,
+    with the lookup of that row's parts in the edit history."""
+    for part in tracked_models().values():
+        for field in part._meta.concrete_fields:
+            if (
+                field.is_relation
+                and field.related_model is model
+                and field.remote_field.on_delete is models.CASCADE
+            ):
+                yield part, {field.attname: pk}
+    for field in model._meta.private_fields:
+        if isinstance(field, GenericRelation) and field.related_model in tracked_models().values():
+            lookup = {
+                field.content_type_field_name: ContentType.objects.get_for_model(model),
+                field.object_id_field_name: pk,
+            }
+            yield field.related_model, lookup

@@ -3,13 +3,16 @@ quotes refused with the closest passage, dates typed as one field, drafts marked
 admin, pickers that tell records apart, no lost updates, and recent changes restorable."""
 
 import json
+import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
+from django.core import serializers
 from django.test import Client
+from django.utils.html import strip_tags
 
-from disputes.models import Citation, Event, Person, RetaliationLink, Source
+from disputes.models import Citation, Claim, Event, Person, RetaliationLink, Source
 from tests import test_admin
 from tests.test_admin import errors_of, form_data, post_form, url
 
@@ -122,11 +125,45 @@ def test_a_quote_one_comma_off_is_refused_with_the_closest_passage_and_the_diffe
     )
     assert response.status_code == 200
     [message] = [e for e in errors_of(response) if "closest passage" in e]
-    assert "The closest passage is in sentence 2:" in message
-    assert "“A Moscow region court ruled on Dec. 28 that prosecutors" in message
-    # The differences, in brackets: readable without colour.
-    assert "Dec[. | —] 28[— | ,] that" in message
+    text = strip_tags(message)
+    assert "The closest passage is in sentence 2:" in text
+    assert "“A Moscow region court ruled on Dec. 28 that prosecutors" in text
+    # The differences, in brackets (readable without colour or a screen), each marked.
+    assert "Dec[. | —] 28[— | ,] that" in text
+    marks = re.findall(r'<mark class="quote-diff">(.*?)</mark>', response.content.decode())
+    assert marks == ["[. | —]", "[— | ,]"]
     assert not event.citations.exists()
+
+
+def test_the_annotate_page_marks_the_difference_of_a_mistyped_quote(editor_client, record):
+    typed = "Both pilots were released later that month."
+    response = annotate(editor_client, record["source"], _quote=[typed], make="event")
+    marks = re.findall(r'<mark class="quote-diff">(.*?)</mark>', response.content.decode())
+    assert marks == ["[freed | released]"]
+
+
+def test_a_mistyped_quote_in_a_fixture_is_reported_as_plain_text(tmp_path, record):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    rows = json.loads(serializers.serialize("json", [record["source"], record["pilots"]]))
+    rows.append(
+        {
+            "model": "disputes.citation",
+            "fields": {
+                "source": record["source"].pk,
+                "quote": "Both pilots were released later that month.",
+                "content_type": ["disputes", "event"],
+                "object_id": record["pilots"].pk,
+            },
+        }
+    )
+    fixture = tmp_path / "mistyped.json"
+    fixture.write_text(json.dumps(rows))
+    with pytest.raises(CommandError) as refused:
+        call_command("load_record", str(fixture), verbosity=0)
+    assert "Both pilots were [freed | released] later that month." in str(refused.value)
+    assert "<mark" not in str(refused.value) and "&#x27;" not in str(refused.value)
 
 
 # Drafts in the admin ----------------------------------------------------------------------
@@ -204,10 +241,50 @@ def test_pickers_show_date_lane_and_kind(editor_client, record):
         },
     )
     labels = sorted(r["text"] for r in response.json()["results"])
-    assert labels == [
-        "Detention · 2008 · RU lane · detention",
-        "Detention · March 2011 · TJ lane · detention",
+    assert labels == [  # with no quote yet, both are drafts
+        "Detention · 2008 · RU lane · detention · draft",
+        "Detention · March 2011 · TJ lane · detention · draft",
     ]
+
+
+def test_pickers_mark_a_draft(editor_client, record):
+    """An event no quote supports yet is marked in the picker, so that an editor linking
+    to it knows the link will stay a draft with it."""
+    cite(record["pilots"], record["source"], SENTENCE_2)
+    cite(record["dispute"], record["source"], SENTENCE_2)
+    response = editor_client.get(
+        "/admin/autocomplete/",
+        {
+            "term": "",
+            "app_label": "disputes",
+            "model_name": "retaliationlink",
+            "field_name": "cause",
+        },
+    )
+    labels = {r["text"].split(" · ")[0]: r["text"] for r in response.json()["results"]}
+    assert labels["Pilots detained"].endswith("· arrest")
+    assert labels["Khukumov convicted"].endswith("· conviction · draft")
+
+
+def test_pickers_find_events_by_what_they_show_kind_and_lane(editor_client, article):
+    """What a picker shows is what an editor types: "detention" or "Tajikistan" finds the
+    pilots' detention, whose title says neither word."""
+
+    def found(term):
+        response = editor_client.get(
+            "/admin/autocomplete/",
+            {
+                "term": term,
+                "app_label": "disputes",
+                "model_name": "retaliationlink",
+                "field_name": "cause",
+            },
+        )
+        return [r["text"] for r in response.json()["results"]]
+
+    pilots = Event.objects.get(kind="detention", actor__code="TJ")
+    assert any(label.startswith(pilots.title) for label in found("detention"))
+    assert any(label.startswith(pilots.title) for label in found("Tajikistan detention"))
 
 
 def test_a_link_within_one_state_asks_for_confirmation(editor_client, record):
@@ -222,6 +299,41 @@ def test_a_link_within_one_state_asks_for_confirmation(editor_client, record):
     )
     assert response.status_code == 302, errors_of(response)
     assert RetaliationLink.objects.count() == 1
+
+
+def test_the_same_state_question_is_asked_only_when_it_arises(editor_client, record):
+    """The box is not on the form until a link joins one state's steps, and a confirmed
+    link is not asked again each time its summary is edited."""
+    page = editor_client.get(url("retaliationlink_add"))
+    assert 'type="checkbox" name="same_state_confirmed"' not in page.content.decode()
+    data = {"cause": record["conviction"].pk, "response": record["roundups"].pk}
+    asked = post_form(editor_client, url("retaliationlink_add"), {**data, "evidence": "implied"})
+    assert 'type="checkbox" name="same_state_confirmed"' in asked.content.decode()
+
+    link = RetaliationLink.objects.create(
+        evidence="implied", **{f"{k}_id": v for k, v in data.items()}
+    )
+    edited = post_form(editor_client, url("retaliationlink_change", link.pk), {"summary": "New"})
+    assert edited.status_code == 302, errors_of(edited)
+    link.refresh_from_db()
+    assert link.summary == "New"
+    # Moving it to another pair of the same state asks again.
+    moved = post_form(
+        editor_client,
+        url("retaliationlink_change", link.pk),
+        {
+            "response": Event.objects.create(
+                dispute=record["dispute"],
+                kind="statement",
+                title="Moscow protests",
+                actor=record["ru"],
+                date_year=2011,
+                date_month=12,
+            ).pk
+        },
+    )
+    assert moved.status_code == 200
+    assert any("Both events are in the lane of Russia" in e for e in errors_of(moved))
 
 
 # Lost updates ----------------------------------------------------------------------------
@@ -253,9 +365,45 @@ def test_the_second_of_two_editors_saving_the_same_event_is_refused_and_shown_th
     # (having seen the other change) keeps it.
     again = form_data(refused)
     assert again["summary"] == "Their plane stopped to refuel."
+    # What the second editor left alone now holds the first one's change, so saving again
+    # loses neither.
+    assert again["title"] == "Two pilots detained in Dushanbe"
     assert second.post(path, again).status_code == 302
     event.refresh_from_db()
     assert event.summary == "Their plane stopped to refuel."
+    assert event.title == "Two pilots detained in Dushanbe"
+
+
+def test_after_a_refused_save_both_editors_changes_are_kept_field_by_field(
+    article, editor, superuser
+):
+    """Dates, people and the lane the second editor did not touch take the first editor's
+    values; a field both changed keeps the second editor's, who has just been shown the
+    other."""
+    event = Event.objects.filter(people__isnull=False).first()
+    other_lane = event.dispute.countries.exclude(pk=event.actor_id).get()
+    first, second = Client(), Client()
+    first.force_login(superuser)
+    second.force_login(editor)
+    path = url("event_change", event.pk)
+    first_form, second_form = form_data(first.get(path)), form_data(second.get(path))
+
+    first_form.update(
+        {"date": "2011-12-28", "people": [], "actor": str(other_lane.pk), "title": "First's"}
+    )
+    assert first.post(path, first_form).status_code == 302
+    second_form.update({"title": "Second's", "summary": "Second's summary."})
+    refused = second.post(path, second_form)
+    assert refused.status_code == 200
+    again = form_data(refused)
+    assert again["date"] == "28 Dec 2011" and again["people"] == []
+    assert again["actor"] == str(other_lane.pk) and again["title"] == "Second's"
+    saved = second.post(path, again)
+    assert saved.status_code == 302, errors_of(saved)
+    event.refresh_from_db()
+    assert (event.date_year, event.date_month, event.date_day) == (2011, 12, 28)
+    assert not event.people.exists() and event.actor == other_lane
+    assert (event.title, event.summary) == ("Second's", "Second's summary.")
 
 
 def test_a_quote_added_meanwhile_counts_as_a_change(record, editor, superuser):
@@ -276,8 +424,11 @@ def test_a_quote_added_meanwhile_counts_as_a_change(record, editor, superuser):
 # The annotate page -----------------------------------------------------------------------
 
 
-def annotate(editor_client, source, **params):
-    return editor_client.get(url("source_annotate", source.pk), params)
+def annotate(editor_client, source, **picks):
+    """The annotate page; with picks, the page's form posted with them."""
+    if not picks:
+        return editor_client.get(url("source_annotate", source.pk))
+    return editor_client.post(url("source_annotate", source.pk), picks)
 
 
 def test_the_annotate_page_numbers_the_sentences_and_marks_the_cut_off_lines(editor_client, record):
@@ -301,6 +452,7 @@ def test_picked_sentences_open_a_new_event_with_its_quotes_filled_in(editor_clie
     target = urlsplit(response["Location"])
     assert target.path == url("event_add")
     assert parse_qs(target.query)["dispute"] == [str(record["dispute"].pk)]
+    assert "_quote" not in target.query and first[:20] not in response["Location"]
     page = editor_client.get(response["Location"])
     quotes = [
         f.initial.get("quote")
@@ -341,14 +493,76 @@ def test_a_picked_quote_not_in_the_text_stays_on_the_page_with_the_closest_passa
     response = annotate(editor_client, source, _quote=[typed], make="event")
     assert response.status_code == 200
     html = response.content.decode()
-    assert "Both pilots were [freed | released] later that month." in html
+    assert "Both pilots were [freed | released] later that month." in strip_tags(html)
     assert typed in html  # kept for the editor to correct
+
+
+def test_twenty_long_quotes_reach_the_form_through_a_short_address(editor_client, record):
+    source = Source.objects.create(
+        title="A long source",
+        publisher="Test",
+        text=" ".join(
+            f"Sentence number {n} is a long one, {'and longer ' * 20}." for n in range(20)
+        ),
+    )
+    quotes = [source.text[s.start : s.end] for s in source.sentences.all()]
+    assert len(quotes) == 20 and sum(map(len, quotes)) > 4000
+    response = annotate(editor_client, source, _quote=quotes, make="person")
+    assert response.status_code == 302 and len(response["Location"]) < 100
+    page = editor_client.get(response["Location"])
+    filled = [
+        (f.initial.get("source"), f.initial.get("quote"))
+        for inline in page.context["inline_admin_formsets"]
+        for f in inline.formset.forms
+        if f.initial
+    ]
+    assert filled == [(source.pk, quote) for quote in quotes]
+
+
+def test_picks_no_longer_at_hand_are_said_to_be(editor_client, editor, record):
+    """An address copied to another browser, or opened after the session ended."""
+    response = annotate(editor_client, record["source"], _quote=["Rustam Khukumov"], make="person")
+    other = Client()
+    other.force_login(editor)  # a session of its own
+    page = other.get(response["Location"])
+    assert page.status_code == 200
+    assert "no longer at hand" in page.content.decode()
+
+
+def test_quotes_in_an_address_fill_nothing(editor_client, record):
+    """The annotate page no longer reads picks from its address, nor a form from its own."""
+    source = record["source"]
+    response = editor_client.get(
+        url("source_annotate", source.pk), {"_quote": "Rustam Khukumov", "make": "event"}
+    )
+    assert response.status_code == 200 and response.context["quotes"] == []
+    page = editor_client.get(url("person_add"), {"_source": source.pk, "_quote": "Rustam"})
+    assert not any(
+        f.initial for inline in page.context["inline_admin_formsets"] for f in inline.formset.forms
+    )
 
 
 def test_attaching_without_choosing_a_record_says_so(editor_client, record):
     response = annotate(editor_client, record["source"], _quote=["Rustam Khukumov"], attach="event")
     assert response.status_code == 200
     assert "Choose the event to attach the quotes to" in response.content.decode()
+
+
+def test_a_picked_record_that_is_not_a_key_is_refused_not_a_server_error(editor_client, record):
+    """A hand-edited form (or a stale one) may post any text as the record picked."""
+    response = annotate(
+        editor_client, record["source"], _quote=["Rustam"], attach="event", record_event="abc"
+    )
+    assert response.status_code == 200
+    assert "Choose the event to attach the quotes to" in response.content.decode()
+    response = post_form(
+        editor_client,
+        url("event_change", record["pilots"].pk),
+        {"case": "abc", "people": ["x"]},
+        inlines={"disputes-citation-content_type-object_id": [{"source": "y", "quote": "Rustam"}]},
+    )
+    assert response.status_code == 200
+    assert len(errors_of(response)) == 3, errors_of(response)
 
 
 def test_a_malformed_annotate_address_is_not_found(editor_client, record):
@@ -485,3 +699,121 @@ def test_the_annotate_page_reads_the_same_queries_for_a_long_source(editor_clien
             assert annotate(editor_client, source).status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1], counts
+
+
+def quotes_of(obj) -> list[str]:
+    return sorted(obj.citations.values_list("quote", flat=True))
+
+
+def restore_deletion(editor_client, kind: str, label: str):
+    rows = editor_client.get("/admin/recent-changes/", {"kind": kind}).context["changes"]
+    [row] = [r for r in rows if r["action"] == "deleted" and r["label"] == label]
+    return editor_client.post(row["restore_url"])
+
+
+def test_a_deleted_link_is_restored_with_its_claims_and_their_quotes(editor_client, article):
+    """A link's claims (who asserts, who denies, each with its quote) are deleted with it;
+    restoring the link brings them back, or it returns without its evidence."""
+    link = RetaliationLink.objects.filter(claims__citations__isnull=False).distinct().first()
+    claims = {claim.pk: quotes_of(claim) for claim in link.claims.all()}
+    own = quotes_of(link)
+    label, page = str(link), link.get_absolute_url()
+    assert (
+        editor_client.post(url("retaliationlink_delete", link.pk), {"post": "yes"}).status_code
+        == 302
+    )
+    assert not Claim.objects.filter(pk__in=claims).exists()
+
+    assert restore_deletion(editor_client, "retaliationlink", label).status_code == 302
+    link = RetaliationLink.objects.get(pk=link.pk)
+    assert quotes_of(link) == own
+    assert {claim.pk: quotes_of(claim) for claim in link.claims.all()} == claims
+    assert Client().get(page).status_code == 200
+
+
+def test_a_deleted_person_is_restored_with_their_roles_and_relations(editor_client, article):
+    person = Person.objects.filter(roles__isnull=False, relations_from__isnull=False).first()
+    roles = {role.pk: quotes_of(role) for role in person.roles.all()}
+    relations = {r.pk: quotes_of(r) for r in person.relations_from.all()}
+    label = str(person)
+    assert editor_client.post(url("person_delete", person.pk), {"post": "yes"}).status_code == 302
+
+    assert restore_deletion(editor_client, "person", label).status_code == 302
+    person = Person.objects.get(pk=person.pk)
+    assert {role.pk: quotes_of(role) for role in person.roles.all()} == roles
+    assert {r.pk: quotes_of(r) for r in person.relations_from.all()} == relations
+
+
+# Change history readers see ----------------------------------------------------------------
+
+
+def test_every_public_page_says_when_its_record_last_changed(editor_client, article):
+    import datetime
+
+    from disputes.models import Case, Country, Detention, Dispute
+
+    long_ago = datetime.datetime(2020, 5, 17, 12, tzinfo=datetime.UTC)
+    models = (Dispute, Event, RetaliationLink, Person, Case, Detention, Country, Source)
+    for model in models:
+        model.objects.update(last_changed=long_ago)
+    reader = Client()
+    for model in models:
+        obj = model.objects.public().first()
+        html = reader.get(obj.get_absolute_url()).content.decode()
+        assert 'Last changed <time datetime="2020-05-17T12:00:00+00:00">17 May 2020</time>' in (
+            html
+        ), model
+
+    event = Event.objects.public().first()
+    post_form(editor_client, url("event_change", event.pk), {"summary": "Corrected."})
+    event.refresh_from_db()
+    assert event.last_changed.date() > long_ago.date()
+    html = reader.get(event.get_absolute_url()).content.decode()
+    assert f'Last changed <time datetime="{event.last_changed.isoformat()}' in html
+
+
+def test_recent_changes_reads_the_same_queries_however_many_rows_it_lists(
+    editor_client, article, django_assert_max_num_queries
+):
+    """Each row names its record (a link by its two events, a detention by its person and
+    state): those names are read for all rows at once, not row by row."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from disputes.models import Detention, Role
+
+    def edit_all(times):
+        for _ in range(times):
+            for model in (RetaliationLink, Detention, Role, Claim):
+                for obj in model.objects.all():
+                    obj.save()
+
+    counts = []
+    for times in (1, 4):
+        edit_all(times)
+        with CaptureQueriesContext(connection) as queries:
+            response = editor_client.get("/admin/recent-changes/")
+        assert response.status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1], counts
+    with django_assert_max_num_queries(40):
+        editor_client.get("/admin/recent-changes/")
+
+
+def test_a_change_whose_record_names_a_deleted_record_is_listed_by_kind_and_id(
+    editor_client, record
+):
+    gone = Event.objects.create(
+        dispute=record["dispute"],
+        kind="statement",
+        title="Gone",
+        actor=record["ru"],
+        date_year=2011,
+    )
+    link = RetaliationLink.objects.create(cause=record["pilots"], response=gone, evidence="implied")
+    pk = link.pk
+    link.delete()
+    gone.delete()
+    rows = editor_client.get("/admin/recent-changes/", {"kind": "retaliationlink"})
+    labels = [row["label"] for row in rows.context["changes"]]
+    assert labels == [f"retaliation link {pk}"] * 2

@@ -10,6 +10,8 @@ editors see in the admin) once every object exists; any problem is reported as
 
 from __future__ import annotations
 
+from html import unescape
+
 from django.core import serializers
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.management.base import BaseCommand, CommandError
@@ -17,6 +19,7 @@ from django.core.management.color import no_style
 from django.core.serializers.base import DeserializationError
 from django.db import DatabaseError, connections, transaction
 from django.db.models import CheckConstraint
+from django.utils.html import strip_tags
 
 from ... import search_index
 
@@ -173,7 +176,9 @@ def _describe(obj, error: ValidationError) -> list[str]:
     lines = []
     for field, messages in error.message_dict.items():
         where = "" if field == "__all__" else f"{field}: "
-        lines.extend(f"{_label(obj)}: {where}{message}" for message in messages)
+        lines.extend(
+            f"{_label(obj)}: {where}{unescape(strip_tags(message))}" for message in messages
+        )
     return lines
 
 
