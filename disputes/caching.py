@@ -36,6 +36,7 @@ from django.utils.cache import cc_delim_re, patch_cache_control
 
 from .health import HEALTH_PATH
 from .models import RecordVersion
+from .serializers import wants_json
 
 logger = logging.getLogger(__name__)
 
@@ -110,6 +111,8 @@ class PageCacheMiddleware:
             request.build_absolute_uri(request.path),
             *(request.GET.get(name, "") for name in QUERY_PARAMS),
             *(request.headers.get(name, "") for name in VARY_HEADERS),
+            # HTML or its JSON twin (Accept), never the one for the other.
+            "json" if wants_json(request) else "html",
             "gzip" if re_accepts_gzip.search(request.headers.get("Accept-Encoding", "")) else "",
         ]
         try:

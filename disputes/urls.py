@@ -14,6 +14,26 @@ permalink_patterns = [
     path("sources/<int:pk>/<slug:slug>/", views.source_detail, name="source"),
 ]
 
+# The JSON twin of each permalink: the same address with .json for its last slash.
+json_patterns = [
+    path(
+        f"{prefix}/<int:pk>/<slug:slug>.json",
+        views.record_json,
+        {"kind": kind},
+        name=f"{kind}-json",
+    )
+    for prefix, kind in [
+        ("disputes", "dispute"),
+        ("events", "event"),
+        ("links", "link"),
+        ("people", "person"),
+        ("cases", "case"),
+        ("detentions", "detention"),
+        ("countries", "country"),
+        ("sources", "source"),
+    ]
+]
+
 # The permalink without its slug (as typed, or cut short in a chat) leads to the full one.
 short_patterns = [
     path(f"{prefix}/<int:pk>/", views.short_permalink, {"kind": kind}, name=f"{kind}-short")
@@ -34,6 +54,7 @@ public_patterns = [
     path("search/", views.search, name="search"),
     path("search.json", views.search_json, name="search-json"),
     *permalink_patterns,
+    *json_patterns,
     *short_patterns,
 ]
 

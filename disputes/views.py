@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import defaultdict
+from functools import wraps
 from urllib.parse import urlencode
 
 from django.contrib.contenttypes.models import ContentType
@@ -28,7 +29,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.text import Truncator
 from django.views.decorators.http import require_safe
 
-from . import chain
+from . import chain, serializers
 from . import search as search_module
 from .caching import public_page
 from .models import (
@@ -87,6 +88,7 @@ def _meta(request, obj, description: str, kind: str = "article", title: str = ""
         "url": request.build_absolute_uri(url or obj.get_absolute_url()),
         "type": kind,
         "last_changed": obj.last_changed,
+        "json_url": request.build_absolute_uri(obj.get_absolute_url().rstrip("/") + ".json"),
     }
 
 
@@ -100,6 +102,45 @@ def _heading_level(request) -> int:
     if _wants_fragment(request) and request.headers.get(STEP_LEVEL_HEADER) == "2":
         return 2
     return 1
+
+
+def _json(payload: dict, status: int = 200) -> JsonResponse:
+    return JsonResponse(payload, status=status, json_dumps_params={"ensure_ascii": False})
+
+
+def _json_twin_response(request, kind: str, pk: int, slug: str, suffix: str):
+    """A record as data (disputes/serializers.py), or a redirect to its current address."""
+    spec = serializers.KINDS[kind]
+    obj, redirect = _get_or_redirect(spec.queryset(), pk, slug)
+    if redirect:
+        return HttpResponsePermanentRedirect(obj.get_absolute_url().rstrip("/") + suffix)
+    return _json(serializers.envelope(kind, spec.serialize(obj, request.build_absolute_uri)))
+
+
+@require_safe
+@public_page
+def record_json(request, kind, pk, slug):
+    """`<permalink>.json`: the JSON twin of a permalink page."""
+    return _json_twin_response(request, kind, pk, slug, ".json")
+
+
+def json_twin(kind: str):
+    """The permalink page, or its JSON twin when the request prefers application/json
+    (`Accept`). Both say `Vary: Accept`, and the page cache keys on the choice."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapper(request, pk, slug):
+            if serializers.wants_json(request):
+                response = _json_twin_response(request, kind, pk, slug, "/")
+            else:
+                response = view(request, pk, slug)
+            patch_vary_headers(response, ["Accept"])
+            return response
+
+        return wrapper
+
+    return decorate
 
 
 # --- pages ---------------------------------------------------------------------------------
@@ -211,6 +252,7 @@ def _connectors(links, row_of, lane_of, rows: int):
 
 @require_safe
 @public_page
+@json_twin("dispute")
 def dispute_detail(request, pk, slug):
     dispute, redirect = _get_or_redirect(
         # The header names the sources and links to them: their full text stays unread.
@@ -249,6 +291,7 @@ def dispute_detail(request, pk, slug):
 
 @require_safe
 @public_page
+@json_twin("event")
 def event_detail(request, pk, slug):
     event, redirect = _get_or_redirect(Event.objects.public().for_step(), pk, slug)
     if redirect:
@@ -269,6 +312,7 @@ def event_detail(request, pk, slug):
 
 @require_safe
 @public_page
+@json_twin("link")
 def link_detail(request, pk, slug):
     queryset = (
         RetaliationLink.objects.public()
@@ -297,6 +341,7 @@ def link_detail(request, pk, slug):
 
 @require_safe
 @public_page
+@json_twin("person")
 def person_detail(request, pk, slug):
     relations = PersonRelation.objects.public().prefetch_related(_citations())
     queryset = Person.objects.public().prefetch_related(
@@ -328,6 +373,7 @@ def person_detail(request, pk, slug):
 
 @require_safe
 @public_page
+@json_twin("case")
 def case_detail(request, pk, slug):
     queryset = (
         Case.objects.public()
@@ -356,6 +402,7 @@ def case_detail(request, pk, slug):
 
 @require_safe
 @public_page
+@json_twin("detention")
 def detention_detail(request, pk, slug):
     queryset = (
         Detention.objects.public()
@@ -383,6 +430,7 @@ def detention_detail(request, pk, slug):
 
 @require_safe
 @public_page
+@json_twin("country")
 def country_detail(request, pk, slug):
     country, redirect = _get_or_redirect(
         Country.objects.public().prefetch_related(
@@ -492,6 +540,7 @@ def _source_paragraphs(source, sentences, citations, citing):
 
 @require_safe
 @public_page
+@json_twin("source")
 def source_detail(request, pk, slug):
     source, redirect = _get_or_redirect(Source.objects.public(), pk, slug)
     if redirect:
@@ -554,9 +603,7 @@ def _search_url(request, outcome, page=None, **changes) -> str:
 def _search_problem(request, message: str, status: int, json=False):
     """A search refused (400: too long) or not finished in time (503): said plainly."""
     if json:
-        response = JsonResponse(
-            {"schema_version": search_module.SCHEMA_VERSION, "error": message}, status=status
-        )
+        response = _json(serializers.envelope("error", {"error": message}), status=status)
     else:
         context = {
             "query": " ".join(request.GET.get("q", "").split())[:200],
@@ -660,7 +707,7 @@ def search_json(request):
     outcome = _run_search(request, json=True)
     if isinstance(outcome, HttpResponse):
         return outcome
-    return JsonResponse(search_module.as_data(outcome, request, _search_url))
+    return _json(search_module.as_data(outcome, request, _search_url))
 
 
 def page_not_found(request, exception):
