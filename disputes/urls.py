@@ -1,7 +1,10 @@
 from django.contrib import admin
+from django.contrib.sitemaps import views as sitemap_views
 from django.urls import include, path
+from django.views.decorators.http import require_safe
 
-from . import views
+from . import findable, views
+from .caching import public_page
 
 permalink_patterns = [
     path("disputes/<int:pk>/<slug:slug>/", views.dispute_detail, name="dispute"),
@@ -49,8 +52,27 @@ short_patterns = [
     ]
 ]
 
+findable_patterns = [
+    path("robots.txt", findable.robots_txt, name="robots"),
+    path(
+        "sitemap.xml",
+        require_safe(public_page(sitemap_views.index)),
+        {"sitemaps": findable.SITEMAPS, "sitemap_url_name": "disputes:sitemap-section"},
+        name="sitemap",
+    ),
+    path(
+        "sitemap-<section>.xml",
+        require_safe(public_page(sitemap_views.sitemap)),
+        {"sitemaps": findable.SITEMAPS},
+        name="sitemap-section",
+    ),
+    path("feed.atom", findable.site_feed, name="feed"),
+    path("disputes/<int:pk>/<slug:slug>/feed.atom", findable.dispute_feed, name="dispute-feed"),
+]
+
 public_patterns = [
     path("", views.home, name="home"),
+    *findable_patterns,
     path("search/", views.search, name="search"),
     path("search.json", views.search_json, name="search-json"),
     *permalink_patterns,

@@ -25,11 +25,12 @@ from django.db.models import Count, OuterRef, Prefetch, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.text import Truncator
 from django.views.decorators.http import require_safe
 
-from . import chain, serializers
+from . import chain, findable, serializers
 from . import search as search_module
 from .caching import public_page
 from .models import (
@@ -81,7 +82,8 @@ def _get_or_redirect(queryset, pk, slug):
 
 
 def _meta(request, obj, description: str, kind: str = "article", title: str = "", url=None):
-    """What a shared link previews: title, description, canonical URL (absolute)."""
+    """What a shared link previews: title, description, canonical URL (absolute); what a
+    machine reads: the JSON twin's address, and the record in schema.org terms (JSON-LD)."""
     return {
         "title": title or str(obj),
         "description": Truncator(" ".join(description.split())).chars(200),
@@ -89,6 +91,7 @@ def _meta(request, obj, description: str, kind: str = "article", title: str = ""
         "type": kind,
         "last_changed": obj.last_changed,
         "json_url": request.build_absolute_uri(obj.get_absolute_url().rstrip("/") + ".json"),
+        "jsonld": findable.jsonld(obj, request.build_absolute_uri),
     }
 
 
@@ -257,14 +260,16 @@ def dispute_detail(request, pk, slug):
     dispute, redirect = _get_or_redirect(
         # The header names the sources and links to them: their full text stays unread.
         Dispute.objects.public().prefetch_related(
-            Prefetch("sources", queryset=Source.objects.only("pk", "title")), _citations()
+            Prefetch("sources", queryset=Source.objects.only("pk", "title")),
+            Prefetch("countries", queryset=Country.objects.order_by("name")),
+            _citations(),
         ),
         pk,
         slug,
     )
     if redirect:
         return redirect
-    countries = list(dispute.countries.order_by("name"))
+    countries = list(dispute.countries.all())
     ladder = _ladder(dispute, countries, request.GET.get("page"))
     page = ladder["page"]
     url = dispute.get_absolute_url()
@@ -280,7 +285,10 @@ def dispute_detail(request, pk, slug):
         "dispute": dispute,
         "countries": countries,
         "ladder": ladder,
-        "meta": _meta(request, dispute, description, url=url, title=title),
+        "meta": {
+            **_meta(request, dispute, description, url=url, title=title),
+            "feed_url": reverse("disputes:dispute-feed", args=[dispute.pk, dispute.slug]),
+        },
     }
     if ladder["rows"]:
         first = Event.objects.for_step().get(pk=ladder["rows"][0]["event"].pk)
