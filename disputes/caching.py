@@ -44,8 +44,20 @@ logger = logging.getLogger(__name__)
 # anything else (a tracking tag, a cache-buster) changes nothing on the page, so it must not
 # make a new cache entry either, or any visitor could push out the pages readers want.
 VARY_HEADERS = ("HX-Request", "HX-History-Restore-Request", "X-Step-Heading-Level", "HX-Target")
-# "p" is the sitemap's page (django.contrib.sitemaps names it so).
-QUERY_PARAMS = ("page", "q", "type", "dispute", "country", "year", "p")
+# "p" is the sitemap's page (django.contrib.sitemaps names it so); oEmbed reads the last four.
+QUERY_PARAMS = (
+    "page",
+    "q",
+    "type",
+    "dispute",
+    "country",
+    "year",
+    "p",
+    "url",
+    "format",
+    "maxwidth",
+    "maxheight",
+)
 PRIVATE = "private, no-store"
 STORED_STATUSES = (200, 301)
 

@@ -73,6 +73,8 @@ findable_patterns = [
 public_patterns = [
     path("", views.home, name="home"),
     *findable_patterns,
+    path("events/<int:pk>/<slug:slug>/embed/", views.event_embed, name="event-embed"),
+    path("oembed", views.oembed, name="oembed"),
     path("search/", views.search, name="search"),
     path("search.json", views.search_json, name="search-json"),
     *permalink_patterns,

@@ -17,17 +17,20 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections import defaultdict
 from functools import wraps
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
+from csp.decorators import csp_replace
 from django.contrib.contenttypes.models import ContentType
 from django.core.paginator import Paginator
 from django.db.models import Count, OuterRef, Prefetch, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 from django.utils.cache import patch_vary_headers
+from django.utils.html import format_html
 from django.utils.text import Truncator
+from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_safe
 
 from . import chain, findable, serializers
@@ -308,12 +311,19 @@ def event_detail(request, pk, slug):
     context = {
         "step": chain.step(event),
         "heading_level": _heading_level(request),
-        "meta": _meta(
-            request,
-            event,
-            f"{when} · {event.actor}: {event.summary or event.title}",
-            title=f"{event.title} ({when})",
-        ),
+        "meta": {
+            **_meta(
+                request,
+                event,
+                f"{when} · {event.actor}: {event.summary or event.title}",
+                title=f"{event.title} ({when})",
+            ),
+            "oembed_url": reverse("disputes:oembed")
+            + "?"
+            + urlencode(
+                {"url": request.build_absolute_uri(event.get_absolute_url()), "format": "json"}
+            ),
+        },
     }
     return _respond(request, "disputes/event.html", "fragment", context, vary=[STEP_LEVEL_HEADER])
 
@@ -459,6 +469,73 @@ def country_detail(request, pk, slug):
         "meta": _meta(request, country, f"{country.name} ({country.code}) in the record"),
     }
     return render(request, "disputes/country.html", context)
+
+
+EMBED_WIDTH, EMBED_HEIGHT = 480, 360
+
+
+@require_safe
+@public_page
+@xframe_options_exempt
+@csp_replace({"frame-ancestors": ["*"]})
+def event_embed(request, pk, slug):
+    """A small card of one step that any site may put in a frame: the only page without
+    `X-Frame-Options: DENY`, with a policy of its own (frame-ancestors *)."""
+    queryset = Event.objects.public().select_related("dispute", "actor")
+    event, redirect = _get_or_redirect(queryset, pk, slug)
+    if redirect:
+        return HttpResponsePermanentRedirect(reverse("disputes:event-embed", args=[pk, event.slug]))
+    context = {
+        "event": event,
+        "quotes": list(event.citations.with_sentence()[:1]),
+        "permalink": request.build_absolute_uri(event.get_absolute_url()),
+    }
+    return render(request, "disputes/embed.html", context)
+
+
+@require_safe
+@public_page
+def oembed(request):
+    """oEmbed (https://oembed.com/) for an event's permalink: the card as a rich embed."""
+    if request.GET.get("format", "json") != "json":
+        return HttpResponse("Only the JSON format is offered.", status=501)
+    try:
+        match = resolve(urlsplit(request.GET.get("url", "")).path)
+    except Resolver404:
+        raise Http404("Give the address of an event's page as url.") from None
+    if match.url_name not in ("event", "event-embed", "event-short"):
+        raise Http404("Only an event's page can be embedded.")
+    event = get_object_or_404(
+        Event.objects.public().select_related("dispute"), pk=match.kwargs["pk"]
+    )
+    width, height = EMBED_WIDTH, EMBED_HEIGHT
+    for name, default in (("maxwidth", EMBED_WIDTH), ("maxheight", EMBED_HEIGHT)):
+        value = request.GET.get(name, "")
+        if value.isdigit() and int(value) < default:
+            if name == "maxwidth":
+                width = int(value)
+            else:
+                height = int(value)
+    src = request.build_absolute_uri(reverse("disputes:event-embed", args=[event.pk, event.slug]))
+    return _json(
+        {
+            "version": "1.0",
+            "type": "rich",
+            "title": f"{event.title} ({event.when})",
+            "provider_name": "Dispute Explorer",
+            "provider_url": request.build_absolute_uri("/"),
+            "width": width,
+            "height": height,
+            "html": format_html(
+                '<iframe src="{}" width="{}" height="{}" title="{}" loading="lazy" '
+                'style="border:0"></iframe>',
+                src,
+                width,
+                height,
+                event.title,
+            ),
+        }
+    )
 
 
 # Records without a page of their own link to the page that shows them.
