@@ -44,19 +44,13 @@ logger = logging.getLogger(__name__)
 # anything else (a tracking tag, a cache-buster) changes nothing on the page, so it must not
 # make a new cache entry either, or any visitor could push out the pages readers want.
 VARY_HEADERS = ("HX-Request", "HX-History-Restore-Request", "X-Step-Heading-Level", "HX-Target")
-# "p" is the sitemap's page (django.contrib.sitemaps names it so); oEmbed reads the last four.
+# The search's; the sitemap's page ("p", as django.contrib.sitemaps names it); oEmbed's.
 QUERY_PARAMS = (
-    "page",
-    "q",
-    "type",
-    "dispute",
-    "country",
-    "year",
+    *("page", "q", "type", "dispute", "country", "year"),
     "p",
-    "url",
-    "format",
-    "maxwidth",
-    "maxheight",
+    *("url", "format", "maxwidth", "maxheight"),
+    # The lists (disputes/lists.py) read their filters and their cursor.
+    *("kind", "year_from", "year_to", "evidence", "outcome", "ending", "cursor", "size"),
 )
 PRIVATE = "private, no-store"
 STORED_STATUSES = (200, 301)
@@ -106,7 +100,12 @@ class PageCacheMiddleware:
                 response[name] = value
             return response
         response = self.finish(request, self.get_response(request))
-        if response.status_code in STORED_STATUSES and is_public(response):
+        # A streamed response (a CSV of the whole record) is sent as it is made, never kept.
+        if (
+            response.status_code in STORED_STATUSES
+            and is_public(response)
+            and not response.streaming
+        ):
             response["ETag"] = f'W/"{key.removeprefix("page:")}"'
             self.cache_call(
                 "set", key, (response.status_code, list(response.items()), response.content)

@@ -70,9 +70,30 @@ findable_patterns = [
     path("disputes/<int:pk>/<slug:slug>/feed.atom", findable.dispute_feed, name="dispute-feed"),
 ]
 
+# Every kind of record as a list: JSON (a page, by cursor) and CSV (all of it, streamed).
+list_patterns = [
+    pattern
+    for plural in (
+        "events",
+        "links",
+        "people",
+        "cases",
+        "detentions",
+        "countries",
+        "sources",
+        "disputes",
+    )
+    for pattern in (
+        path(f"{plural}.json", views.list_json, {"plural": plural}, name=f"{plural}-json"),
+        path(f"{plural}.csv", views.list_csv, {"plural": plural}, name=f"{plural}-csv"),
+    )
+]
+
 public_patterns = [
     path("", views.home, name="home"),
     *findable_patterns,
+    *list_patterns,
+    path("events/", views.event_list, name="events"),
     path("events/<int:pk>/<slug:slug>/embed/", views.event_embed, name="event-embed"),
     path("oembed", views.oembed, name="oembed"),
     path("search/", views.search, name="search"),

@@ -24,7 +24,13 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.paginator import Paginator
 from django.db.models import Count, OuterRef, Prefetch, Subquery
 from django.db.models.functions import Coalesce
-from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
+from django.http import (
+    Http404,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+    JsonResponse,
+    StreamingHttpResponse,
+)
 from django.shortcuts import get_object_or_404, render
 from django.urls import Resolver404, resolve, reverse
 from django.utils.cache import patch_vary_headers
@@ -33,7 +39,7 @@ from django.utils.text import Truncator
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_safe
 
-from . import chain, findable, serializers
+from . import chain, findable, lists, serializers
 from . import search as search_module
 from .caching import public_page
 from .models import (
@@ -536,6 +542,75 @@ def oembed(request):
             ),
         }
     )
+
+
+def _bad_filter(problem, json=True):
+    if json:
+        return _json(serializers.envelope("error", {"error": str(problem)}), status=400)
+    return HttpResponse(str(problem), status=400, content_type="text/plain; charset=utf-8")
+
+
+@require_safe
+@public_page
+def list_json(request, plural):
+    """/events.json and the like: a page of a kind of record, filtered, faceted, by cursor."""
+    try:
+        data = lists.page(
+            lists.LISTS[plural], request.GET, request.build_absolute_uri, request.path
+        )
+    except lists.BadFilter as problem:
+        return _bad_filter(problem)
+    return _json(data)
+
+
+@require_safe
+@public_page
+def list_csv(request, plural):
+    """/events.csv and the like: every record the filters select, streamed."""
+    spec = lists.LISTS[plural]
+    try:
+        queryset, _ = spec.filtered(request.GET)
+    except lists.BadFilter as problem:
+        return _bad_filter(problem, json=False)
+    response = StreamingHttpResponse(
+        lists.csv_rows(spec, queryset, request.build_absolute_uri),
+        content_type="text/csv; charset=utf-8",
+    )
+    response["Content-Disposition"] = f'attachment; filename="{plural}.csv"'
+    return response
+
+
+FACET_LABELS = {
+    "dispute": "Dispute",
+    "country": "Lane (acting state)",
+    "kind": "Kind",
+    "year": "Year",
+}
+
+
+@require_safe
+@public_page
+def event_list(request):
+    """/events/: the events of the record, with the facets as links that narrow the list
+    (the same filters and cursor as /events.json)."""
+    try:
+        data = lists.page(lists.LISTS["events"], request.GET, lambda url: url, request.path)
+    except lists.BadFilter as problem:
+        return render(request, "400.html", {"message": str(problem)}, status=400)
+    query = request.GET.urlencode()
+    context = {
+        "data": data,
+        "facets": [(FACET_LABELS.get(k, k), k, values) for k, values in data["facets"].items()],
+        "json_url": "/events.json" + (f"?{query}" if query else ""),
+        "meta": {
+            "title": "Events",
+            "description": "Every public event of the record, filtered by dispute, lane, "
+            "kind and year.",
+            "url": request.build_absolute_uri(request.path),
+            "type": "website",
+        },
+    }
+    return render(request, "disputes/list.html", context)
 
 
 # Records without a page of their own link to the page that shows them.
