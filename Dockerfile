@@ -21,6 +21,7 @@ COPY disputes/ disputes/
 COPY templates/ templates/
 COPY static/ static/
 COPY fixtures/ fixtures/
+COPY schemas/ schemas/
 
 # Static files are collected at build time; the key is only for this step and never shipped.
 RUN DJANGO_SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput -v0

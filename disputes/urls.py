@@ -3,7 +3,7 @@ from django.contrib.sitemaps import views as sitemap_views
 from django.urls import include, path
 from django.views.decorators.http import require_safe
 
-from . import findable, views
+from . import downloads, findable, views
 from .caching import public_page
 
 permalink_patterns = [
@@ -94,6 +94,10 @@ public_patterns = [
     *findable_patterns,
     *list_patterns,
     path("events/", views.event_list, name="events"),
+    path("downloads/record.json", downloads.record_json, name="download-record"),
+    path("downloads/record-csv.zip", downloads.record_zip, name="download-zip"),
+    path("downloads/datapackage.json", downloads.datapackage, name="datapackage"),
+    path("schemas/v1/<slug:name>.json", downloads.schema, name="schema"),
     path("events/<int:pk>/<slug:slug>/embed/", views.event_embed, name="event-embed"),
     path("oembed", views.oembed, name="oembed"),
     path("search/", views.search, name="search"),
