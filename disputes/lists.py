@@ -262,7 +262,7 @@ def _query(params: dict) -> str:
 # Nested objects that may be null, and their columns, so that every row has the same ones.
 NULLABLE_OBJECTS = {
     "not_before": ("value", "precision", "inferred", "reason"),
-    "group": ("description", "size", "size_min"),
+    "group": ("description", "words", "size_min", "size_max"),
 }
 
 
@@ -298,7 +298,7 @@ def flatten(data: dict, prefix: str = "") -> dict:
     return row
 
 
-class _Echo:
+class Echo:
     """csv.writer writes to this and gets the line back."""
 
     def write(self, value: str) -> str:
@@ -308,7 +308,7 @@ class _Echo:
 def csv_rows(spec: RecordList, queryset: QuerySet, absolute) -> Iterator[str]:
     """The header, then a line per record, read CHUNK rows at a time (iterator() keeps
     prefetch_related per chunk): the whole list is never in memory."""
-    writer = csv.writer(_Echo())
+    writer = csv.writer(Echo())
     # The same dispute, state and source are named on row after row.
     absolute = lru_cache(maxsize=4096)(absolute)
     header = None

@@ -191,6 +191,8 @@ def event(obj: Event, absolute: Absolute) -> dict:
         "date": fuzzy(obj.date),
         "not_before": fuzzy(obj.not_before) if obj.not_before.known else None,
         "sequence": obj.sequence,
+        "cameo_code": obj.cameo_code or None,
+        "plover_code": obj.plover_code or None,
         "people": [ref(p, absolute, "person") for p in obj.public_people],
         "case": _maybe(obj.case, "case_is_public", absolute, "case"),
         "detention": _maybe(obj.detention, "detention_is_public", absolute, "detention"),
@@ -260,6 +262,7 @@ def case(obj: Case, absolute: Absolute) -> dict:
         "defendants": [ref(p, absolute, "person") for p in obj.defendants.all()],
         "charges": obj.charges,
         "sentence": obj.sentence,
+        "sentence_months": obj.sentence_months,
         "outcome": obj.outcome,
         "citations": citations(obj, absolute),
     }
@@ -281,8 +284,9 @@ def detention(obj: Detention, absolute: Absolute) -> dict:
         "person": _maybe(obj.person, "person_is_public", absolute, "person"),
         "group": {
             "description": obj.group_description,
-            "size": obj.group_size,
+            "words": obj.group_size,
             "size_min": obj.group_size_min,
+            "size_max": obj.group_size_max,
         }
         if obj.is_group
         else None,

@@ -94,6 +94,7 @@ public_patterns = [
     *findable_patterns,
     *list_patterns,
     path("events/", views.event_list, name="events"),
+    path("events-gdelt.csv", views.events_gdelt, name="events-gdelt"),
     path("downloads/record.json", downloads.record_json, name="download-record"),
     path("downloads/record-csv.zip", downloads.record_zip, name="download-zip"),
     path("downloads/datapackage.json", downloads.datapackage, name="datapackage"),

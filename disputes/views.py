@@ -39,7 +39,7 @@ from django.utils.text import Truncator
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_safe
 
-from . import chain, findable, lists, serializers
+from . import chain, findable, interchange, lists, serializers
 from . import search as search_module
 from .caching import public_page
 from .models import (
@@ -577,6 +577,22 @@ def list_csv(request, plural):
         content_type="text/csv; charset=utf-8",
     )
     response["Content-Disposition"] = f'attachment; filename="{plural}.csv"'
+    return response
+
+
+@require_safe
+@public_page
+def events_gdelt(request):
+    """/events-gdelt.csv: the events (filtered as /events.csv) in GDELT 2.0's column order."""
+    try:
+        queryset, _ = lists.LISTS["events"].filtered(request.GET)
+    except lists.BadFilter as problem:
+        return _bad_filter(problem, json=False)
+    response = StreamingHttpResponse(
+        interchange.gdelt_rows(queryset, request.build_absolute_uri),
+        content_type="text/csv; charset=utf-8",
+    )
+    response["Content-Disposition"] = 'attachment; filename="events-gdelt.csv"'
     return response
 
 
