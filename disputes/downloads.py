@@ -168,6 +168,8 @@ def datapackage(request):
         }
     )
     package = {
+        # A property of our own, as the Data Package spec allows: every payload says it.
+        "schema_version": serializers.SCHEMA_VERSION,
         "profile": "data-package",
         "name": "dispute-explorer-record",
         "title": "Dispute Explorer: the public record",
