@@ -16,7 +16,7 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
-from . import lists, serializers
+from . import ftm, lists, serializers
 from .caching import public_page, record_version
 
 SCHEMAS = settings.BASE_DIR / "schemas" / f"v{serializers.SCHEMA_VERSION}"
@@ -123,6 +123,20 @@ def _field(name: str) -> dict:
     if name == "url":
         return {"name": name, "type": "string", "format": "uri"}
     return {"name": name, "type": "string"}
+
+
+@require_safe
+@public_page
+def record_ftm(request):
+    """The record as FollowTheMoney entities, or, when the optional package is not
+    installed, a plain answer saying how to add it."""
+    if not ftm.available():
+        return HttpResponse(ftm.MISSING, status=501, content_type="text/plain; charset=utf-8")
+    response = HttpResponse(
+        "".join(ftm.lines(_absolute(request))), content_type="application/json; charset=utf-8"
+    )
+    response["Content-Disposition"] = 'attachment; filename="record.ftm.json"'
+    return response
 
 
 @require_safe

@@ -98,6 +98,7 @@ public_patterns = [
     path("downloads/record.json", downloads.record_json, name="download-record"),
     path("downloads/record-csv.zip", downloads.record_zip, name="download-zip"),
     path("downloads/datapackage.json", downloads.datapackage, name="datapackage"),
+    path("downloads/record.ftm.json", downloads.record_ftm, name="download-ftm"),
     path("schemas/v1/<slug:name>.json", downloads.schema, name="schema"),
     path("events/<int:pk>/<slug:slug>/embed/", views.event_embed, name="event-embed"),
     path("oembed", views.oembed, name="oembed"),
