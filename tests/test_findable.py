@@ -130,3 +130,13 @@ def test_json_ld_cannot_close_its_script_element(client, article):
     assert "<script>alert" not in html
     data = json.loads(LD.findall(html)[0])
     assert data["description"] == person.description
+
+
+def test_json_ld_names_no_draft(client, article):
+    from disputes.models import Role
+
+    person = Person.objects.public().first()
+    Role.objects.create(person=person, title="Zanzibarian draft title")
+    blocks = LD.findall(client.get(person.get_absolute_url()).text)
+    assert "Zanzibarian" not in blocks[0]
+    assert json.loads(blocks[0])["@type"] == "Person"
