@@ -3,7 +3,8 @@
 `/events.json?dispute=1&country=RU&kind=arrest&year_from=2008&year_to=2011` gives a page of
 events (each as its JSON twin gives it, disputes/serializers.py), the counts of each facet
 value under the other filters, and `next`: the address of the following page, by cursor
-(the last id seen), so that paging stays cheap and stable however large the record grows.
+(the last id seen: events come in time order, the others in the order they were recorded),
+so that paging stays cheap and stable however large the record grows.
 `/events.csv` gives every match, streamed from the database a chunk at a time: its memory
 does not grow with the record. The columns are the JSON's fields, flattened.
 """
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import urlencode
 
-from django.db.models import Count, F, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 
 from . import serializers
 from .models import Case, Detention, Event, RetaliationLink
@@ -109,6 +110,29 @@ class RecordList:
         if any("citizenships" in spec.lookup for spec in self.filters if spec.name in chosen):
             queryset = queryset.distinct()
         return queryset, chosen
+
+    def after(self, queryset: QuerySet, cursor: int) -> QuerySet:
+        """The records after the one numbered `cursor` (0: from the start), in the list's
+        order: events in time order (the dispute's), the others in the order they were
+        recorded."""
+        if self.kind != "event":
+            return queryset.filter(pk__gt=cursor).order_by("pk")
+        queryset = queryset.in_time_order()
+        if not cursor:
+            return queryset
+        last = Event.objects.filter(pk=cursor).values("date_key", "sequence", "pk").first()
+        if last is None:
+            raise BadFilter(f"No event {cursor} to continue after: start from the first page.")
+        later_same_day = Q(sequence__gt=last["sequence"]) | Q(
+            sequence=last["sequence"], pk__gt=last["pk"]
+        )
+        if last["date_key"] is None:  # undated steps come last
+            return queryset.filter(Q(date_key__isnull=True) & later_same_day)
+        return queryset.filter(
+            Q(date_key__gt=last["date_key"])
+            | Q(date_key__isnull=True)
+            | (Q(date_key=last["date_key"]) & later_same_day)
+        )
 
     def facets(self, queryset: QuerySet, chosen: dict, url_for: Callable[[dict], str]) -> dict:
         """{facet: [{value, label, count, url, active}]}: each value's count among the rows
@@ -224,7 +248,7 @@ def page(spec: RecordList, params, absolute, path: str) -> dict:
         merged = {k: str(v) for k, v in merged.items() if v is not None}
         return absolute(path + _query(merged))
 
-    rows = list(queryset.filter(pk__gt=after).order_by("pk")[: size + 1])
+    rows = list(spec.after(queryset, after)[: size + 1])
     more = len(rows) > size
     rows = rows[:size]
     following = None
