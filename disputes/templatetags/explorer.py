@@ -38,6 +38,17 @@ def ld_json(data) -> str:
     return format_html('<script type="application/ld+json">{}</script>', mark_safe(text))
 
 
+@register.filter
+def data_date(value) -> str:
+    """A fuzzy date as the JSON gives it ({value, precision, inferred, reason}), shown as
+    `fuzzy` shows a date (for pages built from the serializers' data)."""
+    if not isinstance(value, dict):
+        return ""
+    parts = [int(p) for p in (value.get("value") or "").split("-") if p]
+    date = dates.FuzzyDate(*(parts + [None] * (3 - len(parts))), inferred=value.get("reason") or "")
+    return fuzzy(date, "short")
+
+
 @register.simple_tag
 def site_name() -> str:
     return getattr(settings, "SITE_NAME", "Dispute Explorer")
