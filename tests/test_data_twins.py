@@ -171,3 +171,12 @@ def test_each_permalink_page_points_to_its_twin(client, article):
             f'<link rel="alternate" type="application/json" href="http://testserver{twin_url(obj)}"'
             in html
         )
+
+
+@pytest.mark.parametrize(
+    "accept", [";;;,,/", "application/json;q=abc", "*/*;q=0, application/json;q=0", "é/é" * 300]
+)
+def test_a_strange_accept_header_gets_a_page_not_an_error(client, article, accept):
+    event = Event.objects.public().first()
+    response = client.get(event.get_absolute_url(), HTTP_ACCEPT=accept)
+    assert response.status_code == 200
