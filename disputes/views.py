@@ -544,10 +544,11 @@ def oembed(request):
     )
 
 
-def _bad_filter(problem, json=True):
+def _bad_filter(request, problem, json=True):
+    """A filter that cannot be read: said in JSON to a JSON client, else on the 400 page."""
     if json:
         return _json(serializers.envelope("error", {"error": str(problem)}), status=400)
-    return HttpResponse(str(problem), status=400, content_type="text/plain; charset=utf-8")
+    return render(request, "400.html", {"message": str(problem)}, status=400)
 
 
 @require_safe
@@ -559,7 +560,7 @@ def list_json(request, plural):
             lists.LISTS[plural], request.GET, request.build_absolute_uri, request.path
         )
     except lists.BadFilter as problem:
-        return _bad_filter(problem)
+        return _bad_filter(request, problem)
     return _json(data)
 
 
@@ -571,7 +572,7 @@ def list_csv(request, plural):
     try:
         queryset, _ = spec.filtered(request.GET)
     except lists.BadFilter as problem:
-        return _bad_filter(problem, json=False)
+        return _bad_filter(request, problem, json=False)
     response = StreamingHttpResponse(
         lists.csv_rows(spec, queryset, request.build_absolute_uri),
         content_type="text/csv; charset=utf-8",
@@ -587,7 +588,7 @@ def events_gdelt(request):
     try:
         queryset, _ = lists.LISTS["events"].filtered(request.GET)
     except lists.BadFilter as problem:
-        return _bad_filter(problem, json=False)
+        return _bad_filter(request, problem, json=False)
     response = StreamingHttpResponse(
         interchange.gdelt_rows(queryset, request.build_absolute_uri),
         content_type="text/csv; charset=utf-8",

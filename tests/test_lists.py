@@ -214,3 +214,9 @@ def test_cursor_paging_keeps_time_order_through_shared_dates_and_undated_steps(c
         seen += [r["id"] for r in data["results"]]
         url = data["next"] and data["next"].removeprefix("http://testserver")
     assert seen == list(Event.objects.public().in_time_order().values_list("pk", flat=True))
+
+
+def test_a_csv_asked_with_a_bad_filter_gets_the_400_page_saying_why(client, article):
+    response = client.get("/events.csv", {"country": "Russia"})
+    assert response.status_code == 400
+    assert "two-letter country code" in response.text and "<!doctype html>" in response.text
