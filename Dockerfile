@@ -13,7 +13,12 @@ WORKDIR /app
 
 # Dependencies first, pinned by the same constraints as `make`, so code changes reuse this layer.
 COPY pyproject.toml constraints.txt ./
-RUN python -c "import subprocess, sys, tomllib; deps = tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']; subprocess.check_call([sys.executable, '-m', 'pip', 'install', '-c', 'constraints.txt', *deps])"
+# With the FollowTheMoney export's extra, whose PyICU builds against ICU (headers, pkg-config,
+# a C++ compiler).
+RUN apt-get update \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libicu-dev pkg-config g++ \
+    && rm -rf /var/lib/apt/lists/*
+RUN python -c "import subprocess, sys, tomllib; project = tomllib.load(open('pyproject.toml', 'rb'))['project']; deps = project['dependencies'] + project['optional-dependencies']['ftm']; subprocess.check_call([sys.executable, '-m', 'pip', 'install', '-c', 'constraints.txt', *deps])"
 
 COPY manage.py ./
 COPY bin/ bin/
@@ -21,6 +26,7 @@ COPY disputes/ disputes/
 COPY templates/ templates/
 COPY static/ static/
 COPY fixtures/ fixtures/
+COPY schemas/ schemas/
 
 # Static files are collected at build time; the key is only for this step and never shipped.
 RUN DJANGO_SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput -v0

@@ -25,6 +25,12 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	# The FollowTheMoney export's extra builds PyICU: only where ICU's headers are found.
+	if pkg-config --exists icu-uc 2>/dev/null; then \
+		$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,ftm]'; \
+	else \
+		echo "ICU not found (pkg-config icu-uc): the FollowTheMoney export stays off."; \
+	fi
 	touch $@
 
 # A secret key for this checkout only; production passes its own (see README).

@@ -895,6 +895,7 @@ class EventAdmin(RecordAdmin):
             {"fields": [("not_before", "not_before_inferred")], "classes": ["collapse"]},
         ),
         ("Who and which case", {"fields": ["people", "case", "detention"]}),
+        ("Event codes", {"fields": [("cameo_code", "plover_code")]}),
     ]
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):

@@ -36,6 +36,7 @@ from django.utils.cache import cc_delim_re, patch_cache_control
 
 from .health import HEALTH_PATH
 from .models import RecordVersion
+from .serializers import wants_json
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +44,14 @@ logger = logging.getLogger(__name__)
 # anything else (a tracking tag, a cache-buster) changes nothing on the page, so it must not
 # make a new cache entry either, or any visitor could push out the pages readers want.
 VARY_HEADERS = ("HX-Request", "HX-History-Restore-Request", "X-Step-Heading-Level", "HX-Target")
-QUERY_PARAMS = ("page", "step", "q", "type", "dispute", "country", "year")
+# The search's; the sitemap's page ("p", as django.contrib.sitemaps names it); oEmbed's.
+QUERY_PARAMS = (
+    *("page", "step", "q", "type", "dispute", "country", "year"),
+    "p",
+    *("url", "format", "maxwidth", "maxheight"),
+    # The lists (disputes/lists.py) read their filters and their cursor.
+    *("kind", "year_from", "year_to", "evidence", "outcome", "ending", "cursor", "size"),
+)
 PRIVATE = "private, no-store"
 STORED_STATUSES = (200, 301)
 
@@ -92,7 +100,12 @@ class PageCacheMiddleware:
                 response[name] = value
             return response
         response = self.finish(request, self.get_response(request))
-        if response.status_code in STORED_STATUSES and is_public(response):
+        # A streamed response (a CSV of the whole record) is sent as it is made, never kept.
+        if (
+            response.status_code in STORED_STATUSES
+            and is_public(response)
+            and not response.streaming
+        ):
             response["ETag"] = f'W/"{key.removeprefix("page:")}"'
             self.cache_call(
                 "set", key, (response.status_code, list(response.items()), response.content)
@@ -110,6 +123,8 @@ class PageCacheMiddleware:
             request.build_absolute_uri(request.path),
             *(request.GET.get(name, "") for name in QUERY_PARAMS),
             *(request.headers.get(name, "") for name in VARY_HEADERS),
+            # HTML or its JSON twin (Accept), never the one for the other.
+            "json" if wants_json(request) else "html",
             "gzip" if re_accepts_gzip.search(request.headers.get("Accept-Encoding", "")) else "",
         ]
         try:

@@ -33,6 +33,32 @@ LANGUAGE_TAG = RegexValidator(
 LINE_NUMBERS = RegexValidator(
     r"^(\d+(, *\d+)*)?\Z", 'List line numbers separated by commas, e.g. "2, 9".'
 )
+CAMEO_CODE = RegexValidator(
+    r"^[0-2][0-9]{1,3}\Z", 'A CAMEO code is 2 to 4 digits from "01" to "20", e.g. "173".'
+)
+# The sixteen event types of PLOVER (Political Language Ontology for Verifiable Event
+# Records), in its order, from cooperation to conflict.
+PLOVER_TYPES = [
+    (name, name.lower())
+    for name in [
+        "AGREE",
+        "CONSULT",
+        "SUPPORT",
+        "CONCEDE",
+        "COOPERATE",
+        "AID",
+        "RETREAT",
+        "REQUEST",
+        "ACCUSE",
+        "REJECT",
+        "THREATEN",
+        "PROTEST",
+        "SANCTION",
+        "MOBILIZE",
+        "COERCE",
+        "ASSAULT",
+    ]
+]
 COUNTRY_CODE = RegexValidator(
     r"^[A-Z]{2}\Z", "Use the ISO 3166-1 alpha-2 code: two capital letters, such as RU or TJ."
 )
@@ -569,6 +595,13 @@ class Case(PermalinkMixin, Recorded):
         blank=True,
         help_text='As the source states it, e.g. "9 1/2 years in prison".',
     )
+    sentence_months = models.PositiveIntegerField(
+        "sentence in months",
+        null=True,
+        blank=True,
+        help_text='The sentence as a number of months ("9 1/2 years" is 114); empty when '
+        "the source gives none or no length.",
+    )
     outcome = models.CharField(max_length=20, choices=Outcome.choices, default=Outcome.UNKNOWN)
     citations = GenericRelation("Citation")
     history = HistoricalRecords(m2m_fields=[defendants])
@@ -765,6 +798,21 @@ class Event(PermalinkMixin, Recorded):
     sequence = models.PositiveSmallIntegerField(
         default=0, help_text="Orders events that share a date; lower comes first."
     )
+    cameo_code = models.CharField(
+        "CAMEO code",
+        max_length=4,
+        blank=True,
+        validators=[CAMEO_CODE],
+        help_text='The CAMEO event code (2 to 4 digits), e.g. "173" for an arrest; empty when '
+        "none fits.",
+    )
+    plover_code = models.CharField(
+        "PLOVER event type",
+        max_length=20,
+        blank=True,
+        choices=PLOVER_TYPES,
+        help_text="The PLOVER event type; empty when none fits.",
+    )
     citations = GenericRelation("Citation")
     history = HistoricalRecords(m2m_fields=[people])
 
@@ -940,6 +988,12 @@ class Detention(PermalinkMixin, Recorded):
     group_size_min = models.PositiveIntegerField(
         null=True, blank=True, help_text="The smallest number the source's wording allows."
     )
+    group_size_max = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text='The largest number the source\'s wording allows ("hundreds": 999); empty '
+        "when it sets no upper bound.",
+    )
     holding_country = models.ForeignKey(
         Country,
         on_delete=models.PROTECT,
@@ -988,6 +1042,15 @@ class Detention(PermalinkMixin, Recorded):
                     "The detention ends before it starts: correct the start or the end date."
                 ),
             ),
+            models.CheckConstraint(
+                condition=Q(group_size_min__isnull=True)
+                | Q(group_size_max__isnull=True)
+                | Q(group_size_max__gte=F("group_size_min")),
+                name="detention_group_size_bounds_ordered",
+                violation_error_message=(
+                    "The group's largest size is below its smallest: correct one of them."
+                ),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -1014,7 +1077,7 @@ class Detention(PermalinkMixin, Recorded):
                 errors[f"{prefix}_day"] = problem
         if errors:
             raise ValidationError(errors)
-        if self.group_size_min is not None and self.person_id:
+        if (self.group_size_min is not None or self.group_size_max is not None) and self.person_id:
             raise ValidationError(
                 {"group_size_min": "A size belongs to a group: clear it, or clear the person."}
             )

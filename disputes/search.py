@@ -40,6 +40,7 @@ from snowballstemmer import stemmer
 
 from .models import SearchEntry
 from .search_index import FIELDS, tokens
+from .serializers import envelope
 
 MAX_LENGTH = 200
 MAX_TERMS = 20
@@ -561,8 +562,6 @@ def highlight(text: str, terms: list[Term], width: int = 0) -> SafeString:
 
 # --- as data ------------------------------------------------------------------------------
 
-SCHEMA_VERSION = 1
-
 
 def as_data(outcome: Outcome, request, url_for) -> dict:
     """/search.json: the page of results as the search page shows them, with absolute
@@ -570,49 +569,51 @@ def as_data(outcome: Outcome, request, url_for) -> dict:
     absolute = request.build_absolute_uri
     page = outcome.page
     terms = outcome.used.positive if outcome.used else []
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "query": outcome.text,
-        "filters": outcome.filters,
-        "corrected": outcome.corrected or None,
-        "message": outcome.message or None,
-        "url": absolute(url_for(request, outcome, page.number if page else None)),
-        "total": outcome.total,
-        "total_is_lower_bound": outcome.capped,
-        "page": page.number if page else 1,
-        "pages": page.paginator.num_pages if page else 0,
-        "next": absolute(url_for(request, outcome, page.next_page_number()))
-        if page and page.has_next()
-        else None,
-        "previous": absolute(url_for(request, outcome, page.previous_page_number()))
-        if page and page.has_previous()
-        else None,
-        "facets": {
-            facet.key: [
+    return envelope(
+        "search",
+        {
+            "query": outcome.text,
+            "filters": outcome.filters,
+            "corrected": outcome.corrected or None,
+            "message": outcome.message or None,
+            "url": absolute(url_for(request, outcome, page.number if page else None)),
+            "total": outcome.total,
+            "total_is_lower_bound": outcome.capped,
+            "page": page.number if page else 1,
+            "pages": page.paginator.num_pages if page else 0,
+            "next": absolute(url_for(request, outcome, page.next_page_number()))
+            if page and page.has_next()
+            else None,
+            "previous": absolute(url_for(request, outcome, page.previous_page_number()))
+            if page and page.has_previous()
+            else None,
+            "facets": {
+                facet.key: [
+                    {
+                        "value": value["value"],
+                        "label": value["label"],
+                        "count": value["count"],
+                        "url": absolute(url_for(request, outcome, **{facet.key: value["value"]})),
+                    }
+                    for value in facet.values
+                ]
+                for facet in outcome.facets
+            },
+            "results": [
                 {
-                    "value": value["value"],
-                    "label": value["label"],
-                    "count": value["count"],
-                    "url": absolute(url_for(request, outcome, **{facet.key: value["value"]})),
+                    "type": entry.kind,
+                    "id": entry.object_id,
+                    "sentence": entry.number or None,
+                    "title": entry.label,
+                    "url": absolute(entry.url),
+                    "line": entry.line,
+                    "excerpt": entry.text[:300],
+                    "excerpt_html": str(highlight(entry.text, terms, width=220)),
+                    "dispute": entry.dispute_id,
+                    "countries": entry.countries.split(),
+                    "year": entry.year,
                 }
-                for value in facet.values
-            ]
-            for facet in outcome.facets
+                for entry in (page or [])
+            ],
         },
-        "results": [
-            {
-                "type": entry.kind,
-                "id": entry.object_id,
-                "sentence": entry.number or None,
-                "title": entry.label,
-                "url": absolute(entry.url),
-                "line": entry.line,
-                "excerpt": entry.text[:300],
-                "excerpt_html": str(highlight(entry.text, terms, width=220)),
-                "dispute": entry.dispute_id,
-                "countries": entry.countries.split(),
-                "year": entry.year,
-            }
-            for entry in (page or [])
-        ],
-    }
+    )

@@ -16,20 +16,30 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import defaultdict
-from urllib.parse import urlencode
+from functools import wraps
+from urllib.parse import urlencode, urlsplit
 
+from csp.decorators import csp_replace
 from django.contrib.contenttypes.models import ContentType
 from django.core.paginator import Paginator
 from django.db.models import Count, OuterRef, Prefetch, Subquery
 from django.db.models.functions import Coalesce
-from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
+from django.http import (
+    Http404,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+    JsonResponse,
+    StreamingHttpResponse,
+)
 from django.shortcuts import get_object_or_404, render
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 from django.utils.cache import patch_vary_headers
+from django.utils.html import format_html
 from django.utils.text import Truncator
+from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_safe
 
-from . import chain, og_image
+from . import chain, findable, interchange, lists, og_image, serializers
 from . import ladder as ladder_module
 from . import search as search_module
 from .caching import public_page
@@ -81,13 +91,16 @@ def _get_or_redirect(queryset, pk, slug):
 
 
 def _meta(request, obj, description: str, kind: str = "article", title: str = "", url=None):
-    """What a shared link previews: title, description, canonical URL (absolute)."""
+    """What a shared link previews: title, description, canonical URL (absolute); what a
+    machine reads: the JSON twin's address, and the record in schema.org terms (JSON-LD)."""
     return {
         "title": title or str(obj),
         "description": Truncator(" ".join(description.split())).chars(200),
         "url": request.build_absolute_uri(url or obj.get_absolute_url()),
         "type": kind,
         "last_changed": obj.last_changed,
+        "json_url": request.build_absolute_uri(obj.get_absolute_url().rstrip("/") + ".json"),
+        "jsonld": findable.jsonld(obj, request.build_absolute_uri),
     }
 
 
@@ -101,6 +114,45 @@ def _heading_level(request) -> int:
     if _wants_fragment(request) and request.headers.get(STEP_LEVEL_HEADER) == "2":
         return 2
     return 1
+
+
+def _json(payload: dict, status: int = 200) -> JsonResponse:
+    return JsonResponse(payload, status=status, json_dumps_params={"ensure_ascii": False})
+
+
+def _json_twin_response(request, kind: str, pk: int, slug: str, suffix: str):
+    """A record as data (disputes/serializers.py), or a redirect to its current address."""
+    spec = serializers.KINDS[kind]
+    obj, redirect = _get_or_redirect(spec.queryset(), pk, slug)
+    if redirect:
+        return HttpResponsePermanentRedirect(obj.get_absolute_url().rstrip("/") + suffix)
+    return _json(serializers.envelope(kind, spec.serialize(obj, request.build_absolute_uri)))
+
+
+@require_safe
+@public_page
+def record_json(request, kind, pk, slug):
+    """`<permalink>.json`: the JSON twin of a permalink page."""
+    return _json_twin_response(request, kind, pk, slug, ".json")
+
+
+def json_twin(kind: str):
+    """The permalink page, or its JSON twin when the request prefers application/json
+    (`Accept`). Both say `Vary: Accept`, and the page cache keys on the choice."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapper(request, pk, slug, **kwargs):
+            if serializers.wants_json(request):
+                response = _json_twin_response(request, kind, pk, slug, "/")
+            else:
+                response = view(request, pk, slug, **kwargs)
+            patch_vary_headers(response, ["Accept"])
+            return response
+
+        return wrapper
+
+    return decorate
 
 
 # --- pages ---------------------------------------------------------------------------------
@@ -242,7 +294,9 @@ def _dispute_or_redirect(pk, slug, event_pk=None):
     dispute, redirect = _get_or_redirect(
         # The header names the sources and links to them: their full text stays unread.
         Dispute.objects.public().prefetch_related(
-            Prefetch("sources", queryset=Source.objects.only("pk", "title")), _citations()
+            Prefetch("sources", queryset=Source.objects.only("pk", "title")),
+            Prefetch("countries", queryset=Country.objects.order_by("name")),
+            _citations(),
         ),
         pk,
         slug,
@@ -254,6 +308,7 @@ def _dispute_or_redirect(pk, slug, event_pk=None):
 
 @require_safe
 @public_page
+@json_twin("dispute")
 def dispute_detail(request, pk, slug, event_pk=None):
     """The dispute as a ladder with one step selected in the walking panel: its first step,
     or the step its address names (/disputes/<id>/<slug>/events/<event id>/, which a walk
@@ -319,7 +374,10 @@ def dispute_detail(request, pk, slug, event_pk=None):
         "ladder": ladder,
         "focus": focus,
         "walk_base": dispute.get_absolute_url(),
-        "meta": meta,
+        "meta": {
+            **meta,
+            "feed_url": reverse("disputes:dispute-feed", args=[dispute.pk, dispute.slug]),
+        },
     }
     if selected is not None:
         context["step"] = chain.step(selected)
@@ -345,6 +403,7 @@ def dispute_image(request, pk, slug):
 
 @require_safe
 @public_page
+@json_twin("event")
 def event_detail(request, pk, slug):
     event, redirect = _get_or_redirect(Event.objects.public().for_step(), pk, slug)
     if redirect:
@@ -353,18 +412,26 @@ def event_detail(request, pk, slug):
     context = {
         "step": chain.step(event),
         "heading_level": _heading_level(request),
-        "meta": _meta(
-            request,
-            event,
-            f"{when} · {event.actor}: {event.summary or event.title}",
-            title=f"{event.title} ({when})",
-        ),
+        "meta": {
+            **_meta(
+                request,
+                event,
+                f"{when} · {event.actor}: {event.summary or event.title}",
+                title=f"{event.title} ({when})",
+            ),
+            "oembed_url": reverse("disputes:oembed")
+            + "?"
+            + urlencode(
+                {"url": request.build_absolute_uri(event.get_absolute_url()), "format": "json"}
+            ),
+        },
     }
     return _respond(request, "disputes/event.html", "fragment", context, vary=[STEP_LEVEL_HEADER])
 
 
 @require_safe
 @public_page
+@json_twin("link")
 def link_detail(request, pk, slug):
     queryset = (
         RetaliationLink.objects.public()
@@ -393,6 +460,7 @@ def link_detail(request, pk, slug):
 
 @require_safe
 @public_page
+@json_twin("person")
 def person_detail(request, pk, slug):
     relations = PersonRelation.objects.public().prefetch_related(_citations())
     queryset = Person.objects.public().prefetch_related(
@@ -424,6 +492,7 @@ def person_detail(request, pk, slug):
 
 @require_safe
 @public_page
+@json_twin("case")
 def case_detail(request, pk, slug):
     queryset = (
         Case.objects.public()
@@ -452,6 +521,7 @@ def case_detail(request, pk, slug):
 
 @require_safe
 @public_page
+@json_twin("detention")
 def detention_detail(request, pk, slug):
     queryset = (
         Detention.objects.public()
@@ -479,6 +549,7 @@ def detention_detail(request, pk, slug):
 
 @require_safe
 @public_page
+@json_twin("country")
 def country_detail(request, pk, slug):
     country, redirect = _get_or_redirect(
         Country.objects.public().prefetch_related(
@@ -499,6 +570,159 @@ def country_detail(request, pk, slug):
         "meta": _meta(request, country, f"{country.name} ({country.code}) in the record"),
     }
     return render(request, "disputes/country.html", context)
+
+
+EMBED_WIDTH, EMBED_HEIGHT = 480, 360
+
+
+@require_safe
+@public_page
+@xframe_options_exempt
+@csp_replace({"frame-ancestors": ["*"]})
+def event_embed(request, pk, slug):
+    """A small card of one step that any site may put in a frame: the only page without
+    `X-Frame-Options: DENY`, with a policy of its own (frame-ancestors *)."""
+    queryset = Event.objects.public().select_related("dispute", "actor")
+    event, redirect = _get_or_redirect(queryset, pk, slug)
+    if redirect:
+        return HttpResponsePermanentRedirect(reverse("disputes:event-embed", args=[pk, event.slug]))
+    context = {
+        "event": event,
+        "quotes": list(event.citations.with_sentence()[:1]),
+        "permalink": request.build_absolute_uri(event.get_absolute_url()),
+    }
+    return render(request, "disputes/embed.html", context)
+
+
+@require_safe
+@public_page
+def oembed(request):
+    """oEmbed (https://oembed.com/) for an event's permalink: the card as a rich embed."""
+    if request.GET.get("format", "json") != "json":
+        return HttpResponse("Only the JSON format is offered.", status=501)
+    try:
+        match = resolve(urlsplit(request.GET.get("url", "")).path)
+    except Resolver404:
+        raise Http404("Give the address of an event's page as url.") from None
+    if match.url_name not in ("event", "event-embed", "event-short"):
+        raise Http404("Only an event's page can be embedded.")
+    event = get_object_or_404(
+        Event.objects.public().select_related("dispute"), pk=match.kwargs["pk"]
+    )
+    width, height = EMBED_WIDTH, EMBED_HEIGHT
+    for name, default in (("maxwidth", EMBED_WIDTH), ("maxheight", EMBED_HEIGHT)):
+        value = request.GET.get(name, "")
+        if value.isdigit() and int(value) < default:
+            if name == "maxwidth":
+                width = int(value)
+            else:
+                height = int(value)
+    src = request.build_absolute_uri(reverse("disputes:event-embed", args=[event.pk, event.slug]))
+    return _json(
+        {
+            "version": "1.0",
+            "type": "rich",
+            "title": f"{event.title} ({event.when})",
+            "provider_name": "Dispute Explorer",
+            "provider_url": request.build_absolute_uri("/"),
+            "width": width,
+            "height": height,
+            "html": format_html(
+                '<iframe src="{}" width="{}" height="{}" title="{}" loading="lazy" '
+                'style="border:0"></iframe>',
+                src,
+                width,
+                height,
+                event.title,
+            ),
+        }
+    )
+
+
+def _bad_filter(request, problem, json=True):
+    """A filter that cannot be read: said in JSON to a JSON client, else on the 400 page."""
+    if json:
+        return _json(serializers.envelope("error", {"error": str(problem)}), status=400)
+    return render(request, "400.html", {"message": str(problem)}, status=400)
+
+
+@require_safe
+@public_page
+def list_json(request, plural):
+    """/events.json and the like: a page of a kind of record, filtered, faceted, by cursor."""
+    try:
+        data = lists.page(
+            lists.LISTS[plural], request.GET, request.build_absolute_uri, request.path
+        )
+    except lists.BadFilter as problem:
+        return _bad_filter(request, problem)
+    return _json(data)
+
+
+@require_safe
+@public_page
+def list_csv(request, plural):
+    """/events.csv and the like: every record the filters select, streamed."""
+    spec = lists.LISTS[plural]
+    try:
+        queryset, _ = spec.filtered(request.GET)
+    except lists.BadFilter as problem:
+        return _bad_filter(request, problem, json=False)
+    response = StreamingHttpResponse(
+        lists.csv_rows(spec, queryset, request.build_absolute_uri),
+        content_type="text/csv; charset=utf-8",
+    )
+    response["Content-Disposition"] = f'attachment; filename="{plural}.csv"'
+    return response
+
+
+@require_safe
+@public_page
+def events_gdelt(request):
+    """/events-gdelt.csv: the events (filtered as /events.csv) in GDELT 2.0's column order."""
+    try:
+        queryset, _ = lists.LISTS["events"].filtered(request.GET)
+    except lists.BadFilter as problem:
+        return _bad_filter(request, problem, json=False)
+    response = StreamingHttpResponse(
+        interchange.gdelt_rows(queryset, request.build_absolute_uri),
+        content_type="text/csv; charset=utf-8",
+    )
+    response["Content-Disposition"] = 'attachment; filename="events-gdelt.csv"'
+    return response
+
+
+FACET_LABELS = {
+    "dispute": "Dispute",
+    "country": "Lane (acting state)",
+    "kind": "Kind",
+    "year": "Year",
+}
+
+
+@require_safe
+@public_page
+def event_list(request):
+    """/events/: the events of the record, with the facets as links that narrow the list
+    (the same filters and cursor as /events.json)."""
+    try:
+        data = lists.page(lists.LISTS["events"], request.GET, lambda url: url, request.path)
+    except lists.BadFilter as problem:
+        return render(request, "400.html", {"message": str(problem)}, status=400)
+    query = request.GET.urlencode()
+    context = {
+        "data": data,
+        "facets": [(FACET_LABELS.get(k, k), k, values) for k, values in data["facets"].items()],
+        "json_url": "/events.json" + (f"?{query}" if query else ""),
+        "meta": {
+            "title": "Events",
+            "description": "Every public event of the record, filtered by dispute, lane, "
+            "kind and year.",
+            "url": request.build_absolute_uri(request.path),
+            "type": "website",
+        },
+    }
+    return render(request, "disputes/list.html", context)
 
 
 # Records without a page of their own link to the page that shows them.
@@ -588,6 +812,7 @@ def _source_paragraphs(source, sentences, citations, citing):
 
 @require_safe
 @public_page
+@json_twin("source")
 def source_detail(request, pk, slug):
     source, redirect = _get_or_redirect(Source.objects.public(), pk, slug)
     if redirect:
@@ -650,9 +875,7 @@ def _search_url(request, outcome, page=None, **changes) -> str:
 def _search_problem(request, message: str, status: int, json=False):
     """A search refused (400: too long) or not finished in time (503): said plainly."""
     if json:
-        response = JsonResponse(
-            {"schema_version": search_module.SCHEMA_VERSION, "error": message}, status=status
-        )
+        response = _json(serializers.envelope("error", {"error": message}), status=status)
     else:
         context = {
             "query": " ".join(request.GET.get("q", "").split())[:200],
@@ -756,7 +979,7 @@ def search_json(request):
     outcome = _run_search(request, json=True)
     if isinstance(outcome, HttpResponse):
         return outcome
-    return JsonResponse(search_module.as_data(outcome, request, _search_url))
+    return _json(search_module.as_data(outcome, request, _search_url))
 
 
 def page_not_found(request, exception):

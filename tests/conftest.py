@@ -146,3 +146,29 @@ def pytest_collection_modifyitems(config, items):
     if deselected:
         config.hook.pytest_deselected(items=deselected)
         items[:] = kept
+
+
+@pytest.fixture(scope="session")
+def validate_payload():
+    """validate_payload(payload, "event"): checks a payload against schemas/v1/<name>.json,
+    the published schema, with its shared parts (common.json) resolved from the repository."""
+    import json
+
+    import jsonschema
+    from referencing import Registry, Resource
+
+    folder = ROOT / "schemas" / "v1"
+    schemas = {p.stem: json.loads(p.read_text()) for p in folder.glob("*.json")}
+    registry = Registry().with_resources(
+        (schema["$id"], Resource.from_contents(schema)) for schema in schemas.values()
+    )
+
+    def validate(payload, name):
+        validator = jsonschema.Draft202012Validator(
+            schemas[name],
+            registry=registry,
+            format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER,
+        )
+        validator.validate(payload)
+
+    return validate

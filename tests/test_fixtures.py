@@ -288,11 +288,14 @@ def test_cases_as_the_article_states_them(article):
     khukumov = Case.objects.get(title="Russia v. Rustam Khukumov")
     assert khukumov.prosecuting_country.code == "RU"
     assert khukumov.sentence == "9 1/2 years in prison"
+    assert khukumov.sentence_months == 114
     assert khukumov.outcome == Case.Outcome.ACQUITTED
     assert "running a criminal gang" in khukumov.charges
     pilots = Case.objects.get(prosecuting_country__code="TJ")
     assert pilots.charges == "smuggling and illegal border-crossing"
-    assert pilots.sentence == "8 1/2 years in prison"
+    # The source's own words ("an 8 1/2-year prison sentence"), not a paraphrase.
+    assert pilots.sentence == "8 1/2-year prison sentence"
+    assert pilots.sentence_months == 102
     assert pilots.court == ""
     assert pilots.defendants.count() == 2
 

@@ -54,9 +54,10 @@ class Route:
 
     @property
     def kind(self) -> str:
-        """The record this route shows: "event" for both events/<pk>/<slug>/ and events/<pk>/."""
+        """The record this route shows: "event" for events/<pk>/<slug>/, events/<pk>/ and
+        events/<pk>/<slug>/embed/ alike (a name's suffix says which view of it)."""
         kwargs = dict(self.default_kwargs)
-        return kwargs.get("kind") or self.name.split(":")[-1]
+        return kwargs.get("kind") or self.name.split(":")[-1].split("-")[0]
 
     def build(self, values: dict[str, str]) -> str:
         def fill(match):
@@ -85,6 +86,21 @@ def _walk(patterns, prefix: str = "", namespace: str = ""):
 ROUTES = list(_walk(get_resolver().url_patterns))
 ROUTE_IDS = [route.name for route in ROUTES]
 PARAMETERISED = [route for route in ROUTES if route.params]
+# Routes whose parameter is not a record's pk and slug: the real values to try them with.
+NAMED_VALUES = {
+    "section": ["events", "people", "sources"],  # the sitemap's sections
+    "name": ["event", "record", "common"],  # the published JSON Schemas
+}
+WITH_PK = [route for route in PARAMETERISED if ("int", "pk") in route.params]
+
+
+def _oembed_query(records) -> str:
+    pk, slug = records["event"][0]
+    return "?" + urlencode({"url": f"http://testserver/events/{pk}/{slug}/"})
+
+
+# Routes that answer only with a query: the query that makes them answer.
+REAL_QUERIES = {"disputes:oembed": _oembed_query}
 
 
 def test_the_fuzzed_routes_cover_the_public_site():
@@ -188,7 +204,10 @@ def _assert_sane(client, path: str, headers: dict | None = None):
     }
     response = client.get(path, headers=headers)
     assert response.status_code in ALLOWED, (path, headers, response.status_code)
-    if response.status_code in (400, 404):
+    if response.status_code in (400, 404) and response["Content-Type"] == "application/json":
+        # A JSON endpoint answers in JSON: the site's error envelope, saying what is wrong.
+        assert response.json()["type"] == "error" and response.json()["error"], path
+    elif response.status_code in (400, 404):
         assert django_settings.SITE_NAME in response.content.decode(errors="replace"), (
             f"{path!r} gave a {response.status_code} without the site's own error page"
         )
@@ -217,7 +236,11 @@ def records(article):
 def test_every_record_page_answers_in_full_and_as_fragment(client, records, route):
     """The baseline the fuzzing starts from: each route with real values is a 200 or a redirect."""
     values = []
-    if route.params:
+    names = {name for _converter, name in route.params}
+    if names & NAMED_VALUES.keys():
+        (name,) = names
+        values = [{name: value} for value in NAMED_VALUES[name]]
+    elif route.params:
         event_pk = records["event"][0][0]
         values = [
             {"pk": pk, "slug": slug, "event_pk": event_pk}
@@ -226,9 +249,10 @@ def test_every_record_page_answers_in_full_and_as_fragment(client, records, rout
         assert values, f"no record to try {route.name} with"
     else:
         values = [{}]
+    query = REAL_QUERIES[route.name](records) if route.name in REAL_QUERIES else ""
     for value in values:
         for headers in ({}, {"HX-Request": "true"}):
-            response = _assert_sane(client, route.build(value), headers)
+            response = _assert_sane(client, route.build(value) + query, headers)
             assert response.status_code in {200, 301, 302}
 
 
@@ -249,7 +273,7 @@ EXTREME_IDS = [
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("route", PARAMETERISED, ids=[r.name for r in PARAMETERISED])
+@pytest.mark.parametrize("route", WITH_PK, ids=[r.name for r in WITH_PK])
 def test_extreme_ids_get_a_404_not_an_error(client, records, route):
     """IDs past every integer column's range, zero, negative, or digits from other scripts."""
     for pk in EXTREME_IDS:

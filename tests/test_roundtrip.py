@@ -180,6 +180,25 @@ def test_a_full_export_reimports_into_an_empty_database_with_every_record_equal(
     assert after == before
 
 
+def test_export_import_export_is_byte_identical_with_the_structured_facts(full_record, tmp_path):
+    """export -> an empty database -> import -> export: the same bytes, the structured
+    facts (sentence months, group size bounds, CAMEO and PLOVER codes) with the rest."""
+    from disputes.models import Case, Detention, Event
+
+    event = Event.objects.filter(cameo_code="").first()
+    event.cameo_code, event.plover_code = "0841", "CONCEDE"
+    event.save()
+    Case.objects.filter(sentence_months__isnull=True).update(sentence_months=7)
+    group = Detention.objects.filter(person__isnull=True).first()
+    assert group.group_size_max == 999
+    first = _export(tmp_path, "first.json")
+    _empty_the_database()
+    call_command("import_record", str(first), verbosity=0)
+    second = _export(tmp_path, "second.json")
+    assert second.read_bytes() == first.read_bytes()
+    assert '"cameo_code": "0841"' in first.read_text()
+
+
 def test_an_import_adds_no_history_of_its_own(full_record, tmp_path):
     """Loading must not record the load as editors' changes (loaddata alone would: it sets
     many-to-many fields through .set(), which django-simple-history logs as an edit)."""

@@ -1,9 +1,11 @@
 """Presentation helpers for the explorer's templates: dates, durations, evidence, quotes."""
 
+import json
 import re
 
 from django import template
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
 
@@ -19,6 +21,33 @@ EVIDENCE_LINE = {
     RetaliationLink.Evidence.SPECULATED: "dashed",
     RetaliationLink.Evidence.DENIED: "struck",
 }
+
+
+# What json_script escapes, so that no string in the data can close the <script> element.
+_SCRIPT_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
+
+
+@register.filter
+def ld_json(data) -> str:
+    """A JSON-LD block (<script type="application/ld+json">), escaped as json_script
+    escapes: a record's text cannot end the element or open another. Empty values are left
+    out. A data block is not run, so the Content-Security-Policy has nothing to allow."""
+    if not data:
+        return ""
+    data = {key: value for key, value in data.items() if value not in (None, "", [])}
+    text = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False).translate(_SCRIPT_ESCAPES)
+    return format_html('<script type="application/ld+json">{}</script>', mark_safe(text))
+
+
+@register.filter
+def data_date(value) -> str:
+    """A fuzzy date as the JSON gives it ({value, precision, inferred, reason}), shown as
+    `fuzzy` shows a date (for pages built from the serializers' data)."""
+    if not isinstance(value, dict):
+        return ""
+    parts = [int(p) for p in (value.get("value") or "").split("-") if p]
+    date = dates.FuzzyDate(*(parts + [None] * (3 - len(parts))), inferred=value.get("reason") or "")
+    return fuzzy(date, "short")
 
 
 @register.simple_tag
