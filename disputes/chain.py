@@ -52,7 +52,7 @@ def neighbour_links(event: Event) -> tuple[list[RetaliationLink], list[Retaliati
     event at their other end, each with its claims (`claim_list`)."""
     links = links_of([event], limit=2 * NEIGHBOUR_LIMIT)
     claims = defaultdict(list)
-    for claim in Claim.objects.public().filter(link__in=links):
+    for claim in Claim.objects.public_of(links):
         claims[claim.link_id].append(claim)
     for link in links:
         link.claim_list = claims[link.pk]

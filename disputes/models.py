@@ -8,6 +8,7 @@ the same rules to editors in words that say what to fix.
 
 from __future__ import annotations
 
+import functools
 import re
 from contextlib import suppress
 
@@ -71,7 +72,7 @@ class PublicQuerySet(models.QuerySet):
     (an event off its dispute, a link off its two events) is public only when that one is."""
 
     def public(self):
-        return self.filter(self.model.public_condition())
+        return self.filter(public_condition(self.model))
 
     def with_public_flags(self, *relations: str):
         """`<relation>_is_public` on each row, for each foreign key in `relations`: whether
@@ -83,6 +84,23 @@ class PublicQuerySet(models.QuerySet):
                 for name in relations
             }
         )
+
+
+def public_condition(model) -> Q:
+    """`model.public_condition()`, built once per process: the conditions are the same for
+    every request, and building their subqueries was a third of an event page's time. The
+    conditions name content types by primary key, so the memo is keyed on them (a flushed
+    test database may number them anew)."""
+    return _public_condition(model, _content_type_key())
+
+
+def _content_type_key() -> tuple:
+    return tuple(ct.pk for ct in ContentType.objects.get_for_models(*_CITED_MODELS).values())
+
+
+@functools.cache
+def _public_condition(model, content_types: tuple) -> Q:
+    return model.public_condition()
 
 
 def cited(model) -> Exists:
@@ -109,7 +127,13 @@ def cited_at(model, foreign_key: str) -> Exists:
 
 def public_at(model, foreign_key: str) -> Exists:
     """True for the rows whose `foreign_key` points at a public `model`: a look-up by primary
-    key (a join would let the planner read the whole related table into a hash)."""
+    key (a join would let the planner read the whole related table into a hash). Built once
+    per process, as public_condition is."""
+    return _public_at(model, foreign_key, _content_type_key())
+
+
+@functools.cache
+def _public_at(model, foreign_key: str, content_types: tuple) -> Exists:
     return Exists(model.objects.public().filter(pk=OuterRef(f"{foreign_key}_id")))
 
 
@@ -695,12 +719,7 @@ class EventQuerySet(PublicQuerySet):
         write; branches and merges are followed, and a loop stops at the depth limit."""
         # The links walked are the public ones, as RetaliationLink.objects.public() says:
         # a walk never passes through a draft (nor reaches one: a public link's ends are).
-        links, link_params = (
-            RetaliationLink.objects.public()
-            .order_by()
-            .values("cause_id", "response_id")
-            .query.sql_with_params()
-        )
+        links, link_params = _public_link_ends(self.db, _content_type_key())
         ways = []
         for way, step, join in (
             ("back", "cause_id", "response_id"),
@@ -726,6 +745,14 @@ class EventQuerySet(PublicQuerySet):
         )
         params = [event.pk, *link_params, depth, event.pk] * 2 + [limit] * 2
         return self.raw(f"WITH RECURSIVE {', '.join(ways)} {reached}", params)
+
+
+@functools.cache
+def _public_link_ends(using: str, content_types: tuple) -> tuple[str, tuple]:
+    """The SQL of the public links' (cause_id, response_id), compiled once per database
+    (and content types, see public_condition): the same for every walk."""
+    query = RetaliationLink.objects.public().order_by().values("cause_id", "response_id").query
+    return query.get_compiler(using=using).as_sql()
 
 
 def _later_in_day(event: Event) -> Q:
@@ -1181,6 +1208,15 @@ class RetaliationLink(PermalinkMixin, Recorded):
         )
 
 
+class ClaimQuerySet(PublicQuerySet):
+    def public_of(self, links):
+        """The public claims of `links`, which were read through
+        RetaliationLink.objects.public(): for those, Claim.public_condition reduces to "cited"
+        (the link's own conditions hold), and checking them again cost each step page a
+        nested subquery per link condition."""
+        return self.filter(cited(Claim), link__in=links)
+
+
 class Claim(Recorded):
     """Who says a link holds, or denies it: each claim keeps its owner and its quote."""
 
@@ -1206,7 +1242,7 @@ class Claim(Recorded):
     citations = GenericRelation("Citation")
     history = HistoricalRecords()
 
-    objects = PublicQuerySet.as_manager()
+    objects = ClaimQuerySet.as_manager()
 
     class Meta:
         ordering = ["link", "pk"]
@@ -1420,3 +1456,18 @@ class SearchWord(models.Model):
 
     def __str__(self) -> str:
         return self.word
+
+
+# The models whose public condition names a content type (cited, cited_at): their content
+# types key the memo of public_condition.
+_CITED_MODELS = (
+    Dispute,
+    Person,
+    Role,
+    PersonRelation,
+    Case,
+    Event,
+    Detention,
+    RetaliationLink,
+    Claim,
+)

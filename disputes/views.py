@@ -202,7 +202,7 @@ def _ladder(dispute, countries, page_number, selected_pk=None):
     links = chain.links_of(window)
     stances = defaultdict(list)
     if links:
-        claims = Claim.objects.public().filter(link__in=[link.pk for link in links])
+        claims = Claim.objects.public_of([link.pk for link in links])
         for link_id, stance in claims.values_list("link_id", "stance"):
             stances[link_id].append(stance)
     lane_of, lane_names = _lanes(countries)
