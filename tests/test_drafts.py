@@ -182,3 +182,23 @@ def test_every_record_of_the_article_is_public(article):
     """The article's data is all cited: nothing of it became a draft."""
     for model in (Dispute, Event, RetaliationLink, Claim, Person, Case, Detention):
         assert model.objects.public().count() == model.objects.count(), model
+
+
+def test_public_follows_content_types_numbered_anew(article):
+    """public()'s conditions are built once and name content types by number: a database
+    that numbers them anew (a flush, a restore) must not turn the record into drafts."""
+    from django.contrib.auth.models import Permission
+
+    assert Event.objects.public().count() == Event.objects.count() > 0
+    event_type = ContentType.objects.get_for_model(Event)
+    renumbered = ContentType.objects.order_by("-pk").values_list("pk", flat=True).first() + 1
+    ContentType.objects.filter(pk=event_type.pk).update(id=renumbered)
+    Citation.objects.filter(content_type_id=event_type.pk).update(content_type_id=renumbered)
+    Permission.objects.filter(content_type_id=event_type.pk).update(content_type_id=renumbered)
+    ContentType.objects.clear_cache()
+    try:
+        assert ContentType.objects.get_for_model(Event).pk == renumbered
+        assert Event.objects.public().count() == Event.objects.count()
+        assert RetaliationLink.objects.public().count() == RetaliationLink.objects.count()
+    finally:
+        ContentType.objects.clear_cache()
