@@ -136,7 +136,7 @@ class RecordList:
 
     def facets(self, queryset: QuerySet, chosen: dict, url_for: Callable[[dict], str]) -> dict:
         """{facet: [{value, label, count, url, active}]}: each value's count among the rows
-        the filters select, most first, and the address that adds it to the filters (or,
+        the filters select, most first (years: the 50 most frequent, in time order), and the address that adds it to the filters (or,
         for the value already chosen, takes it away)."""
         out = {}
         for spec in self.filters:
@@ -167,6 +167,8 @@ class RecordList:
                         "active": active,
                     }
                 )
+            if key == "year":
+                values.sort(key=lambda v: v["value"])  # years read in time order
             out[key] = values
         return out
 

@@ -74,6 +74,14 @@ def test_facets_count_each_value_and_link_to_it(client, article):
     assert next(v for v in narrowed["facets"]["country"] if v["value"] == "RU")["active"]
 
 
+def test_the_year_facet_reads_in_time_order(client, article):
+    """Years are a timeline, not a ranking: the article's 2011 steps outnumber its 2008
+    ones, and 2008 still comes first."""
+    years = [v["value"] for v in client.get("/events.json").json()["facets"]["year"]]
+    assert len(years) > 1
+    assert years == sorted(years)
+
+
 def test_cursor_paging_walks_every_record_once(client, article):
     seen, url = [], "/events.json?size=3"
     while url:
