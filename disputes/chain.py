@@ -90,21 +90,28 @@ def step(event: Event) -> dict:
     }
 
 
-def date_notes(event: Event, quotes) -> list[dict]:
-    """Why an inferred part of the event's date is what it is, for the reader: each note with
-    what it explains ("year inferred", "not before March 2011"), the editor's reason, and the
-    sentences of the event's source on the lines the reason points to ({line: [(number,
-    address)]}). Two small reads, only when a reason names a line and the event is quoted."""
+def date_reasons(event: Event) -> list[tuple[str, str]]:
+    """(what it explains, the editor's reason) for each inferred part of the event's date:
+    ("year inferred", "..."), ("not before March 2011", "...")."""
     date, bound = event.date, event.not_before
-    notes = []
+    reasons = []
     if date.known and date.inferred:
         part = date.inferred_part()
         reason = date.inferred
         if reason.split(":", 1)[0].strip().lower() == part and ":" in reason:
             reason = reason.split(":", 1)[1].strip()
-        notes.append({"label": f"{part} inferred", "reason": reason})
+        reasons.append((f"{part} inferred", reason))
     if date.narrowed_by(bound):
-        notes.append({"label": f"not before {bound.display()}", "reason": bound.inferred})
+        reasons.append((f"not before {bound.display()}", bound.inferred))
+    return reasons
+
+
+def date_notes(event: Event, quotes) -> list[dict]:
+    """Why an inferred part of the event's date is what it is, for the reader: each note with
+    what it explains ("year inferred", "not before March 2011"), the editor's reason, and the
+    sentences of the event's source on the lines the reason points to ({line: [(number,
+    address)]}). Two small reads, only when a reason names a line and the event is quoted."""
+    notes = [{"label": label, "reason": reason} for label, reason in date_reasons(event)]
     lines = sorted({n for note in notes for n in line_references(note["reason"])})
     found = {}
     if lines and quotes:

@@ -270,11 +270,9 @@ def _days_of(event):
 
 def _ladder_step(dispute, event, lane_of, selected_pk):
     date = event.date
-    notes = []
-    if date.inferred:
-        notes.append(f"{date.inferred_part().capitalize()} inferred: {date.inferred}")
-    if date.narrowed_by(event.not_before):
-        notes.append(f"Not before {event.not_before.display()}: {event.not_before.inferred}")
+    notes = [
+        f"{label[0].upper()}{label[1:]}: {reason}" for label, reason in chain.date_reasons(event)
+    ]
     first, last = _days_of(event)
     return ladder_module.Step(
         event.pk,
