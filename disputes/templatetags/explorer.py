@@ -1,7 +1,6 @@
 """Presentation helpers for the explorer's templates: dates, durations, evidence, quotes."""
 
 import json
-import re
 
 from django import template
 from django.conf import settings
@@ -11,6 +10,7 @@ from django.utils.safestring import mark_safe
 
 from disputes import dates
 from disputes.models import RetaliationLink
+from disputes.sources import LINE_REFERENCE
 
 register = template.Library()
 
@@ -91,9 +91,6 @@ def took(link) -> str:
 @register.filter
 def line_style(evidence: str) -> str:
     return EVIDENCE_LINE.get(evidence, "dashed")
-
-
-LINE_REFERENCE = re.compile(r"\blines? (\d+)\b")
 
 
 @register.simple_tag
