@@ -399,7 +399,7 @@ def other_change(obj, seen: int):
             when = theirs.history_date
             if base is not None and base.pk != theirs.pk:
                 for change in theirs.diff_against(base).changes:
-                    if change.field in {"last_changed", "revision"}:
+                    if change.field in {"last_changed", "revision", "cited"}:
                         continue
                     label = model._meta.get_field(change.field).verbose_name
                     lines.append((label, _short(change.old), _short(change.new)))

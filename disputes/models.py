@@ -8,7 +8,6 @@ the same rules to editors in words that say what to fix.
 
 from __future__ import annotations
 
-import functools
 import re
 from contextlib import suppress
 
@@ -17,7 +16,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import Exists, F, OuterRef, Q, Subquery
+from django.db.models import ExpressionWrapper, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, Now
 from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
 from django.urls import reverse
@@ -72,7 +71,7 @@ class PublicQuerySet(models.QuerySet):
     (an event off its dispute, a link off its two events) is public only when that one is."""
 
     def public(self):
-        return self.filter(public_condition(self.model))
+        return self.filter(self.model.public_condition())
 
     def with_public_flags(self, *relations: str):
         """`<relation>_is_public` on each row, for each foreign key in `relations`: whether
@@ -80,61 +79,28 @@ class PublicQuerySet(models.QuerySet):
         page then leaves the case out), read with the row."""
         return self.annotate(
             **{
-                f"{name}_is_public": public_at(self.model._meta.get_field(name).related_model, name)
+                f"{name}_is_public": ExpressionWrapper(
+                    public_at(self.model._meta.get_field(name).related_model, name),
+                    output_field=models.BooleanField(),
+                )
                 for name in relations
             }
         )
 
 
-def public_condition(model) -> Q:
-    """`model.public_condition()`, built once per process: the conditions are the same for
-    every request, and building their subqueries was a third of an event page's time. The
-    conditions name content types by primary key, so the memo is keyed on them (a flushed
-    test database may number them anew)."""
-    return _public_condition(model, _content_type_key())
+def public_at(model, foreign_key: str) -> Q:
+    """`model`'s public condition seen from the rows whose `foreign_key` (a path such as
+    "link") points at it: "cited" becomes "link__cited", and so on down its own relations."""
 
+    def prefixed(condition):
+        if isinstance(condition, Q):
+            clone = condition.copy()
+            clone.children = [prefixed(child) for child in condition.children]
+            return clone
+        lookup, value = condition
+        return (f"{foreign_key}__{lookup}", value)
 
-def _content_type_key() -> tuple:
-    return tuple(ct.pk for ct in ContentType.objects.get_for_models(*_CITED_MODELS).values())
-
-
-@functools.cache
-def _public_condition(model, content_types: tuple) -> Q:
-    return model.public_condition()
-
-
-def cited(model) -> Exists:
-    """True for the rows of `model` that some citation supports: one probe of the
-    citations' (content_type, object_id) index."""
-    return Exists(
-        Citation.objects.filter(
-            content_type=ContentType.objects.get_for_model(model), object_id=OuterRef("pk")
-        )
-    )
-
-
-def cited_at(model, foreign_key: str) -> Exists:
-    """True for the rows whose `foreign_key` (a path such as "cause__dispute") points at a
-    row of `model` that some citation supports: a probe of the citations' index, with no
-    join when the key is the row's own column."""
-    return Exists(
-        Citation.objects.filter(
-            content_type=ContentType.objects.get_for_model(model),
-            object_id=OuterRef(f"{foreign_key}_id"),
-        )
-    )
-
-
-def public_at(model, foreign_key: str) -> Exists:
-    """True for the rows whose `foreign_key` points at a public `model`: a look-up by primary
-    key (a join would let the planner read the whole related table into a hash). Built once
-    per process, as public_condition is."""
-    return _public_at(model, foreign_key, _content_type_key())
-
-
-@functools.cache
-def _public_at(model, foreign_key: str, content_types: tuple) -> Exists:
-    return Exists(model.objects.public().filter(pk=OuterRef(f"{foreign_key}_id")))
+    return prefixed(model.public_condition())
 
 
 class Recorded(models.Model):
@@ -216,6 +182,22 @@ def fuzzy_date_fields(
             help_text=inferred_help,
         ),
     }
+
+
+class CitedRecord(Recorded):
+    """A part of the record that readers see only once a citation supports it (until then it
+    is a draft). `cited` says whether one does: the database keeps it, whatever writes the
+    citations or the record (disputes/triggers.py), so that "public" is a test of columns
+    read with the rows, not a search of the citations for each of them."""
+
+    cited = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text="Whether some citation supports this record: kept by the database.",
+    )
+
+    class Meta:
+        abstract = True
 
 
 class Country(PermalinkMixin, Recorded):
@@ -453,7 +435,7 @@ class Sentence(models.Model):
         return f"s{self.number}"
 
 
-class Dispute(PermalinkMixin, Recorded):
+class Dispute(PermalinkMixin, CitedRecord):
     title = models.CharField(max_length=200, unique=True)
     summary = models.TextField(blank=True)
     countries = models.ManyToManyField(
@@ -475,7 +457,7 @@ class Dispute(PermalinkMixin, Recorded):
 
     @classmethod
     def public_condition(cls) -> Q:
-        return Q(cited(cls))
+        return Q(cited=True)
 
     def step_url(self, event_pk: int) -> str:
         """This dispute with one of its steps selected: the address a walk pushes, which a
@@ -483,7 +465,7 @@ class Dispute(PermalinkMixin, Recorded):
         return f"{self.get_absolute_url()}events/{event_pk}/"
 
 
-class Person(PermalinkMixin, Recorded):
+class Person(PermalinkMixin, CitedRecord):
     name = models.CharField(
         max_length=200, blank=True, help_text="Empty when the source does not name the person."
     )
@@ -522,10 +504,10 @@ class Person(PermalinkMixin, Recorded):
 
     @classmethod
     def public_condition(cls) -> Q:
-        return Q(cited(cls))
+        return Q(cited=True)
 
 
-class Role(Recorded):
+class Role(CitedRecord):
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="roles")
     title = models.CharField(max_length=300, help_text='e.g. "head of the national railroad".')
     country = models.ForeignKey(
@@ -556,10 +538,10 @@ class Role(Recorded):
 
     @classmethod
     def public_condition(cls) -> Q:
-        return Q(cited(cls)) & Q(cited_at(Person, "person"))
+        return Q(cited=True) & public_at(Person, "person")
 
 
-class PersonRelation(Recorded):
+class PersonRelation(CitedRecord):
     class Kind(models.TextChoices):
         PARENT = "parent", "parent of"
         ALLY = "ally", "political ally of"
@@ -595,10 +577,10 @@ class PersonRelation(Recorded):
 
     @classmethod
     def public_condition(cls) -> Q:
-        return Q(cited(cls)) & Q(cited_at(Person, "person")) & Q(cited_at(Person, "other"))
+        return Q(cited=True) & public_at(Person, "person") & public_at(Person, "other")
 
 
-class Case(PermalinkMixin, Recorded):
+class Case(PermalinkMixin, CitedRecord):
     class Outcome(models.TextChoices):
         PENDING = "pending", "pending"
         CONVICTED = "convicted", "convicted"
@@ -643,7 +625,7 @@ class Case(PermalinkMixin, Recorded):
 
     @classmethod
     def public_condition(cls) -> Q:
-        return Q(cited(cls)) & Q(cited_at(Dispute, "dispute"))
+        return Q(cited=True) & public_at(Dispute, "dispute")
 
 
 NOT_BEFORE_NEEDS_DATE = (
@@ -719,7 +701,13 @@ class EventQuerySet(PublicQuerySet):
         write; branches and merges are followed, and a loop stops at the depth limit."""
         # The links walked are the public ones, as RetaliationLink.objects.public() says:
         # a walk never passes through a draft (nor reaches one: a public link's ends are).
-        links, link_params = _public_link_ends(self.db, _content_type_key())
+        links, link_params = (
+            RetaliationLink.objects.public()
+            .order_by()
+            .values("cause_id", "response_id")
+            .query.get_compiler(using=self.db)
+            .as_sql()
+        )
         ways = []
         for way, step, join in (
             ("back", "cause_id", "response_id"),
@@ -747,14 +735,6 @@ class EventQuerySet(PublicQuerySet):
         return self.raw(f"WITH RECURSIVE {', '.join(ways)} {reached}", params)
 
 
-@functools.cache
-def _public_link_ends(using: str, content_types: tuple) -> tuple[str, tuple]:
-    """The SQL of the public links' (cause_id, response_id), compiled once per database
-    (and content types, see public_condition): the same for every walk."""
-    query = RetaliationLink.objects.public().order_by().values("cause_id", "response_id").query
-    return query.get_compiler(using=using).as_sql()
-
-
 def _later_in_day(event: Event) -> Q:
     """Steps after `event` among those that share its date_key."""
     return Q(sequence__gt=event.sequence) | Q(sequence=event.sequence, pk__gt=event.pk)
@@ -765,7 +745,7 @@ def _earlier_in_day(event: Event) -> Q:
     return Q(sequence__lt=event.sequence) | Q(sequence=event.sequence, pk__lt=event.pk)
 
 
-class Event(PermalinkMixin, Recorded):
+class Event(PermalinkMixin, CitedRecord):
     """A step of a dispute: the unit of the timeline and of permalinks."""
 
     class Kind(models.TextChoices):
@@ -986,10 +966,10 @@ class Event(PermalinkMixin, Recorded):
 
     @classmethod
     def public_condition(cls) -> Q:
-        return Q(cited(cls)) & Q(cited_at(Dispute, "dispute"))
+        return Q(cited=True) & public_at(Dispute, "dispute")
 
 
-class Detention(PermalinkMixin, Recorded):
+class Detention(PermalinkMixin, CitedRecord):
     class Ending(models.TextChoices):
         ONGOING = "ongoing", "still held"
         RELEASED = "released", "released"
@@ -1111,7 +1091,7 @@ class Detention(PermalinkMixin, Recorded):
 
     @classmethod
     def public_condition(cls) -> Q:
-        return Q(cited(cls)) & Q(cited_at(Dispute, "dispute"))
+        return Q(cited=True) & public_at(Dispute, "dispute")
 
 
 class RetaliationLinkQuerySet(PublicQuerySet):
@@ -1120,7 +1100,7 @@ class RetaliationLinkQuerySet(PublicQuerySet):
         return self.filter(Q(cause__in=events) | Q(response__in=events))
 
 
-class RetaliationLink(PermalinkMixin, Recorded):
+class RetaliationLink(PermalinkMixin, CitedRecord):
     """ "Event A provoked event B", with the state of the evidence and who claims what."""
 
     class Evidence(models.TextChoices):
@@ -1201,10 +1181,10 @@ class RetaliationLink(PermalinkMixin, Recorded):
     def public_condition(cls) -> Q:
         """Cited, and both its events public: a link never leads to a draft."""
         return (
-            Q(cited(cls))
-            & Q(cited_at(Event, "cause"))
-            & Q(cited_at(Event, "response"))
-            & Q(cited_at(Dispute, "dispute"))
+            Q(cited=True)
+            & Q(cause__cited=True)
+            & Q(response__cited=True)
+            & public_at(Dispute, "dispute")
         )
 
 
@@ -1212,12 +1192,12 @@ class ClaimQuerySet(PublicQuerySet):
     def public_of(self, links):
         """The public claims of `links`, which were read through
         RetaliationLink.objects.public(): for those, Claim.public_condition reduces to "cited"
-        (the link's own conditions hold), and checking them again cost each step page a
-        nested subquery per link condition."""
-        return self.filter(cited(Claim), link__in=links)
+        (the link's own conditions hold), and checking them again would join each claim to
+        the link and its events once more."""
+        return self.filter(cited=True, link__in=links)
 
 
-class Claim(Recorded):
+class Claim(CitedRecord):
     """Who says a link holds, or denies it: each claim keeps its owner and its quote."""
 
     class Stance(models.TextChoices):
@@ -1259,7 +1239,7 @@ class Claim(Recorded):
 
     @classmethod
     def public_condition(cls) -> Q:
-        return Q(cited(cls)) & Q(public_at(RetaliationLink, "link"))
+        return Q(cited=True) & public_at(RetaliationLink, "link")
 
 
 class CitationQuerySet(models.QuerySet):
@@ -1456,18 +1436,3 @@ class SearchWord(models.Model):
 
     def __str__(self) -> str:
         return self.word
-
-
-# The models whose public condition names a content type (cited, cited_at): their content
-# types key the memo of public_condition.
-_CITED_MODELS = (
-    Dispute,
-    Person,
-    Role,
-    PersonRelation,
-    Case,
-    Event,
-    Detention,
-    RetaliationLink,
-    Claim,
-)

@@ -13,6 +13,10 @@ SQLite and PostgreSQL, and installed after every `migrate`.
   can then never hand a number to a state of the record that differs from the one a page was
   cached under.
 
+- Each cited record's `cited` column (models.CitedRecord): whether some citation supports
+  it, recomputed when a citation of it is added, removed or moved, and when the record is
+  written (whatever `cited` a fixture, an import or a stale form gives it). Citations name
+  their record by content type, so the statements find the content type by name.
 - On SQLite, search's full-text index: an FTS5 table over the search entries' four weighted
   fields (search_index.FIELDS), kept in step with them by triggers (PostgreSQL's
   equivalent is an index: migration 0003).
@@ -117,8 +121,65 @@ def _create_fulltext(cursor, tables: list[str]) -> None:
         cursor.execute(f"INSERT INTO {fts} ({fts}) VALUES ('rebuild')")
 
 
-def _sqlite(tables: list[str]) -> list[str]:
+CITATION_TABLE = "disputes_citation"
+
+
+def _cited_models(app_config, tables: list[str]) -> list:
+    """The models whose rows keep `cited` (their edit history copies it as it was)."""
+    from .models import CitedRecord
+
+    if CITATION_TABLE not in tables:
+        return []
+    return [
+        model
+        for model in app_config.get_models()
+        if issubclass(model, CitedRecord) and model._meta.db_table in tables
+    ]
+
+
+def _is_cited(model, object_id: str) -> str:
+    """SQL: whether a citation supports the row of `model` with id `object_id`."""
+    return (
+        f"EXISTS (SELECT 1 FROM {CITATION_TABLE} c JOIN django_content_type t"
+        " ON t.id = c.content_type_id"
+        f" WHERE t.app_label = '{model._meta.app_label}' AND t.model = '{model._meta.model_name}'"
+        f" AND c.object_id = {object_id})"
+    )
+
+
+def _recite(cited_models, row: str) -> list[str]:
+    """SQL: set `cited` afresh on the record that the citation `row` (NEW or OLD) names."""
+    return [
+        f"UPDATE {model._meta.db_table} SET cited = {_is_cited(model, f'{row}.object_id')}"
+        f" WHERE id = {row}.object_id AND {row}.content_type_id = (SELECT id FROM"
+        f" django_content_type WHERE app_label = '{model._meta.app_label}'"
+        f" AND model = '{model._meta.model_name}')"
+        for model in cited_models
+    ]
+
+
+def _sqlite(tables: list[str], cited_models: list) -> list[str]:
     statements = []
+    for event, rows in (
+        ("INSERT", ["NEW"]),
+        ("DELETE", ["OLD"]),
+        ("UPDATE OF content_type_id, object_id", ["OLD", "NEW"]),
+    ):
+        if cited_models:
+            body = "; ".join(s for row in rows for s in _recite(cited_models, row))
+            statements.append(
+                f"CREATE TRIGGER {PREFIX}cited_{event.split()[0].lower()}"
+                f" AFTER {event} ON {CITATION_TABLE} BEGIN {body}; END"
+            )
+    for model in cited_models:
+        table, is_cited = model._meta.db_table, _is_cited(model, "NEW.id")
+        # (recursive triggers are off: the UPDATE below does not fire its own trigger again)
+        for event in ("INSERT", "UPDATE OF cited"):
+            statements.append(
+                f"CREATE TRIGGER {PREFIX}{table}_cited_{event.split()[0].lower()}"
+                f" AFTER {event} ON {table} WHEN NEW.cited IS NOT {is_cited}"
+                f" BEGIN UPDATE {table} SET cited = {is_cited} WHERE id = NEW.id; END"
+            )
     for table, columns, checks in _rules(tables):
         for event, when in (("INSERT", "INSERT"), ("UPDATE", f"UPDATE OF {', '.join(columns)}")):
             if table == "disputes_event" and event == "INSERT":
@@ -156,8 +217,26 @@ def _sqlite(tables: list[str]) -> list[str]:
     return statements
 
 
-def _postgresql(tables: list[str]) -> list[str]:
+def _postgresql(tables: list[str], cited_models: list) -> list[str]:
     statements = []
+    if cited_models:
+        recite = {row: "; ".join(_recite(cited_models, row)) for row in ("OLD", "NEW")}
+        statements += [
+            f"CREATE OR REPLACE FUNCTION {PREFIX}cited() RETURNS trigger AS $$ BEGIN"
+            f" IF TG_OP <> 'INSERT' THEN {recite['OLD']}; END IF;"
+            f" IF TG_OP <> 'DELETE' THEN {recite['NEW']}; END IF;"
+            " RETURN NULL; END $$ LANGUAGE plpgsql",
+            f"CREATE TRIGGER {PREFIX}cited AFTER INSERT OR DELETE OR UPDATE OF content_type_id,"
+            f" object_id ON {CITATION_TABLE} FOR EACH ROW EXECUTE FUNCTION {PREFIX}cited()",
+        ]
+    for model in cited_models:
+        table = model._meta.db_table
+        statements += [
+            f"CREATE OR REPLACE FUNCTION {PREFIX}{table}_cited() RETURNS trigger AS $$ BEGIN"
+            f" NEW.cited := {_is_cited(model, 'NEW.id')}; RETURN NEW; END $$ LANGUAGE plpgsql",
+            f"CREATE TRIGGER {PREFIX}cited BEFORE INSERT OR UPDATE OF cited ON {table}"
+            f" FOR EACH ROW EXECUTE FUNCTION {PREFIX}{table}_cited()",
+        ]
     for table, columns, checks in _rules(tables):
         raises = "".join(
             f" IF EXISTS ({condition}) THEN"
@@ -231,5 +310,5 @@ def install(app_config, using="default", **kwargs) -> None:
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
             _create_fulltext(cursor, tables)
-        for statement in build(tables):
+        for statement in build(tables, _cited_models(app_config, tables)):
             cursor.execute(statement)

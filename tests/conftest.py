@@ -38,6 +38,17 @@ def _empty_page_cache():
     caches["default"].clear()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_content_types():
+    """ContentType's cache read afresh by each test: a test that flushes the database inside
+    its transaction (the import tests) has the content types made again under new numbers,
+    which the cache keeps after the rollback has brought the old ones back. A fixture loaded
+    next would then name content types the database does not have."""
+    from django.contrib.contenttypes.models import ContentType
+
+    ContentType.objects.clear_cache()
+
+
 @pytest.fixture
 def article(db):
     """The Russia-Tajikistan dispute as the fixtures record it."""

@@ -184,19 +184,9 @@ def test_every_record_of_the_article_is_public(article):
         assert model.objects.public().count() == model.objects.count(), model
 
 
-@pytest.fixture
-def fresh_content_types(db):
-    """ContentType's cache read afresh from this test's database, before the record is loaded
-    (an earlier transactional test's flush can leave it naming numbers the database no longer
-    has: everything then agrees on the stale numbers, except a test that renumbers them)."""
-    ContentType.objects.clear_cache()
-    yield
-    ContentType.objects.clear_cache()
-
-
-def test_public_follows_content_types_numbered_anew(fresh_content_types, article):
-    """public()'s conditions are built once and name content types by number: a database
-    that numbers them anew (a flush, a restore) must not turn the record into drafts."""
+def test_public_follows_content_types_numbered_anew(article):
+    """Citations name their record's content type by number, which a database may number
+    anew (a flush, a restore): the record must not turn into drafts when it does."""
     from django.contrib.auth.models import Permission
 
     assert Event.objects.public().count() == Event.objects.count() > 0
