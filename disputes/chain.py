@@ -29,22 +29,24 @@ def previous_step(event: Event) -> Event | None:
 
 
 def links_of(events, limit: int | None = None) -> list[RetaliationLink]:
-    """The public links into and out of `events` (read with their states), in pk order,
-    each with both its events and their states. Only the far ends are read, by primary key:
-    joining every link to its two events costs more than the links themselves, and made
-    PostgreSQL read the whole events table into a hash join."""
-    known = {event.pk: event for event in events}
-    links = (
-        list(RetaliationLink.objects.public().touching(list(known)).order_by("pk")[:limit])
-        if known
-        else []
+    """The public links into and out of `events` (instances or pks), the first `limit` in
+    pk order, each with both its events and their states, read with it (public() joins both
+    events already): one statement."""
+    events = list(events)
+    if not events:
+        return []
+    public = (
+        RetaliationLink.objects.public()
+        .select_related("cause__actor", "response__actor")
+        .order_by()
     )
-    far = {end for link in links for end in (link.cause_id, link.response_id)} - known.keys()
-    if far:
-        known.update((e.pk, e) for e in Event.objects.filter(pk__in=far).select_related("actor"))
-    for link in links:
-        link.cause, link.response = known[link.cause_id], known[link.response_id]
-    return links
+    if len(events) == 1:
+        links = public.touching(events)  # two index look-ups, which both databases OR
+    else:
+        # For a list of events SQLite would rather read every link than OR two lists of
+        # look-ups: the links at each end, as one statement.
+        links = public.filter(cause__in=events).union(public.filter(response__in=events))
+    return list(links.order_by("pk")[:limit])
 
 
 def neighbour_links(event: Event) -> tuple[list[RetaliationLink], list[RetaliationLink]]:

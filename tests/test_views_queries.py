@@ -89,12 +89,13 @@ def test_queries_do_not_grow_with_the_dispute(client, disputes, page, django_ass
 
 
 @pytest.mark.parametrize("headers", [{}, HX], ids=["page", "fragment"])
-def test_an_event_is_read_in_ten_queries(client, disputes, headers):
+def test_an_event_is_read_in_nine_queries(client, disputes, headers):
     """The record's version, the event (with its dispute, state, case and detention), its
-    people, its quotes, its links, the events at their far ends, their claims, the previous
-    and the next step, and the chain further back and further on (one recursive query)."""
+    people, its quotes, its links in and out (each with the events at both ends), their
+    claims, the previous and the next step, and the chain further back and further
+    on (one recursive query)."""
     url = middle_event(disputes[1]).get_absolute_url()
-    assert count_queries(client, url, headers) == 10
+    assert count_queries(client, url, headers) == 9
 
 
 def test_a_search_is_a_few_statements_whatever_it_finds(client, disputes):
