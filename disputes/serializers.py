@@ -136,11 +136,13 @@ def _cited():
     return Prefetch("citations", queryset=Citation.objects.with_sentence(), to_attr="citation_list")
 
 
-def _maybe(obj, flag: str, absolute: Absolute, kind: str) -> dict | None:
-    """A pointer to a related record when it is public (a draft is left out, as on the page)."""
-    if obj is None or not getattr(obj, flag, True):
+def _maybe(obj, relation: str, absolute: Absolute, kind: str) -> dict | None:
+    """A pointer to `obj`'s related record when it is public, as `obj` was read with it
+    (`<relation>_is_public`, QuerySet.with_public_flags): a draft is left out, as on the page."""
+    related = getattr(obj, relation)
+    if related is None or not getattr(obj, f"{relation}_is_public"):
         return None
-    return ref(obj, absolute, kind)
+    return ref(related, absolute, kind)
 
 
 # --- one function per model ----------------------------------------------------------------
@@ -194,8 +196,8 @@ def event(obj: Event, absolute: Absolute) -> dict:
         "cameo_code": obj.cameo_code or None,
         "plover_code": obj.plover_code or None,
         "people": [ref(p, absolute, "person") for p in obj.public_people],
-        "case": _maybe(obj.case, "case_is_public", absolute, "case"),
-        "detention": _maybe(obj.detention, "detention_is_public", absolute, "detention"),
+        "case": _maybe(obj, "case", absolute, "case"),
+        "detention": _maybe(obj, "detention", absolute, "detention"),
         "provoked_by": [_link_summary(link, absolute) for link in obj.public_provoked_by],
         "provoked": [_link_summary(link, absolute) for link in obj.public_provoked],
         "citations": citations(obj, absolute),
@@ -281,7 +283,7 @@ def detention(obj: Detention, absolute: Absolute) -> dict:
     return {
         **_record(obj, "detention", absolute),
         "dispute": ref(obj.dispute, absolute, "dispute"),
-        "person": _maybe(obj.person, "person_is_public", absolute, "person"),
+        "person": _maybe(obj, "person", absolute, "person"),
         "group": {
             "description": obj.group_description,
             "words": obj.group_size,
@@ -292,7 +294,7 @@ def detention(obj: Detention, absolute: Absolute) -> dict:
         else None,
         "holding_country": ref(obj.holding_country, absolute, "country"),
         "place": obj.place,
-        "case": _maybe(obj.case, "case_is_public", absolute, "case"),
+        "case": _maybe(obj, "case", absolute, "case"),
         "start": fuzzy(obj.start),
         "end": fuzzy(obj.end),
         "ending": obj.ending,
@@ -331,9 +333,7 @@ def link(obj: RetaliationLink, absolute: Absolute) -> dict:
             {
                 "stance": claim.stance,
                 "claimant": claim.claimant,
-                "claimant_person": _maybe(
-                    claim.claimant_person, "claimant_person_is_public", absolute, "person"
-                ),
+                "claimant_person": _maybe(claim, "claimant_person", absolute, "person"),
                 "claimant_country": ref(claim.claimant_country, absolute, "country")
                 if claim.claimant_country
                 else None,

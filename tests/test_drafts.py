@@ -87,12 +87,14 @@ SECRETS = ["Zanzibarian", "Quentin Draftsman", "Draft case of Quentin", "Xylopho
 
 
 def public_pages(client):
-    """Every public page and fragment that could show the drafts."""
+    """Every public page, fragment and JSON twin that could show the drafts."""
     dispute = Dispute.objects.get()
     urls = ["/", dispute.get_absolute_url(), Source.objects.get().get_absolute_url()]
     for model in (Event, RetaliationLink, Person, Case, Detention, Country):
         urls += [obj.get_absolute_url() for obj in model.objects.public()]
     pages = {url: client.get(url) for url in urls}
+    for url in urls[1:]:  # each record's JSON twin
+        pages[url + " (JSON)"] = client.get(url.rstrip("/") + ".json")
     for event in Event.objects.public():
         url = event.get_absolute_url()
         pages[url + " (fragment)"] = client.get(url, **HX)
