@@ -235,9 +235,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en-gb"
+LANGUAGE_CODE = "en-gb"  # British date and number formats (they follow LANGUAGE_CODE alone)
 TIME_ZONE = "UTC"
-USE_I18N = True
+# The explorer is written in English and translates nothing: without the translation machinery
+# each rendered page skips a look-up of the active language per string and per URL it
+# reverses (a sixth of an event page's template time).
+USE_I18N = False
 USE_TZ = True
 
 STATIC_URL = "static/"
