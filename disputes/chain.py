@@ -11,21 +11,23 @@ from __future__ import annotations
 from collections import defaultdict
 
 from .ladder import mark_of
-from .models import Claim, Event, RetaliationLink, Sentence, Source
+from .models import NEIGHBOUR_FIELDS, Claim, Event, RetaliationLink, Sentence, Source
 from .sources import line_references, sentences_on_lines
 
 NEIGHBOUR_LIMIT = 50
 WALK_DEPTH = 6
 WALK_LIMIT = 12
 DIRECTIONS = ("back", "on")
+# What the step panel and the ladder show of a link (with NEIGHBOUR_FIELDS of its ends).
+LINK_FIELDS = ("cause", "response", "dispute", "evidence", "summary")
 
 
 def next_step(event: Event) -> Event | None:
-    return Event.objects.public().step_after(event)
+    return Event.objects.public().as_neighbours().step_after(event)
 
 
 def previous_step(event: Event) -> Event | None:
-    return Event.objects.public().step_before(event)
+    return Event.objects.public().as_neighbours().step_before(event)
 
 
 def links_of(events, limit: int | None = None) -> list[RetaliationLink]:
@@ -35,9 +37,11 @@ def links_of(events, limit: int | None = None) -> list[RetaliationLink]:
     events = list(events)
     if not events:
         return []
+    ends = [f"{end}__{name}" for end in ("cause", "response") for name in NEIGHBOUR_FIELDS]
     public = (
         RetaliationLink.objects.public()
         .select_related("cause__actor", "response__actor")
+        .only(*LINK_FIELDS, *ends, "cause__actor__name", "response__actor__name")
         .order_by()
     )
     if len(events) == 1:

@@ -153,6 +153,10 @@ INFERRED_HELP = (
 )
 
 
+# The columns of a fuzzy date (fuzzy_date_fields), each named after its prefix.
+DATE_PARTS = ("year", "month", "day", "inferred")
+
+
 def fuzzy_date_fields(
     prefix: str,
     label: str,
@@ -638,12 +642,25 @@ NOT_BEFORE_NEEDS_REASON = (
 )
 
 
+# What a step named beside another shows (the previous and the next, a link's ends): its title,
+# its date with any bound and its place in time order; not its summary, codes or bookkeeping.
+NEIGHBOUR_FIELDS = (
+    *(f"{date}_{part}" for date in ("date", "not_before") for part in DATE_PARTS),
+    *("title", "dispute", "date_key", "sequence"),
+)
+
+
 class EventQuerySet(PublicQuerySet):
     """Time order is the order of the event index: date_key (undated steps last), then
     sequence, then pk. The neighbours of a step are read as ranges of that index."""
 
     def in_time_order(self):
         return self.order_by(F("date_key").asc(nulls_last=True), "sequence", "pk")
+
+    def as_neighbours(self):
+        """Only NEIGHBOUR_FIELDS of each step. A field read beyond these costs a query per
+        row: the query-count tests would see it."""
+        return self.only(*NEIGHBOUR_FIELDS)
 
     def for_step(self):
         """What a step panel shows of the event itself, read with it (its people and quotes
