@@ -739,9 +739,13 @@ class EventQuerySet(PublicQuerySet):
                 ), {way}_near AS (
                     SELECT id, MIN(distance) AS distance FROM {way}_walk WHERE id <> %s GROUP BY id
                 )""")
+        # Each step reached with what a neighbour shows of it (the rest is deferred).
+        columns = ", ".join(
+            f"e.{self.model._meta.get_field(name).column}" for name in ("id", *NEIGHBOUR_FIELDS)
+        )
         reached = " UNION ALL ".join(
             f"""SELECT * FROM (
-                SELECT e.*, '{way}' AS way, near.distance, c.name AS actor_name
+                SELECT {columns}, '{way}' AS way, near.distance, c.name AS actor_name
                 FROM {way}_near near JOIN disputes_event e ON e.id = near.id
                 JOIN disputes_country c ON c.id = e.actor_id
                 ORDER BY near.distance, e.date_key IS NULL, e.date_key, e.sequence, e.id
@@ -1261,9 +1265,9 @@ class Claim(CitedRecord):
 
 class CitationQuerySet(models.QuerySet):
     def with_sentence(self):
-        """Each citation with its source's title (not its text, which can be long) and
-        `sentence_number`: the last sentence of the source starting at or before the quote,
-        one probe of the index on Sentence (source, start)."""
+        """Each citation with its source's title (all a quote shows of it: not its text,
+        which can be long) and `sentence_number`: the last sentence of the source starting
+        at or before the quote, one probe of the index on Sentence (source, start)."""
         number = (
             Sentence.objects.filter(source_id=OuterRef("source_id"), start__lte=OuterRef("start"))
             .order_by("-start")
@@ -1271,7 +1275,7 @@ class CitationQuerySet(models.QuerySet):
         )
         return (
             self.select_related("source")
-            .defer("source__text", "source__capture_note")
+            .only("quote", "start", "content_type", "object_id", "source__title")
             .annotate(sentence_number=Subquery(number))
         )
 
