@@ -137,13 +137,20 @@ def _cited_models(app_config, tables: list[str]) -> list:
     ]
 
 
+def _type_id(model) -> str:
+    """SQL: the id of `model`'s content type, looked up by name (a database may number
+    content types anew)."""
+    return (
+        f"(SELECT id FROM django_content_type WHERE app_label = '{model._meta.app_label}'"
+        f" AND model = '{model._meta.model_name}')"
+    )
+
+
 def _is_cited(model, object_id: str) -> str:
     """SQL: whether a citation supports the row of `model` with id `object_id`."""
     return (
-        f"EXISTS (SELECT 1 FROM {CITATION_TABLE} c JOIN django_content_type t"
-        " ON t.id = c.content_type_id"
-        f" WHERE t.app_label = '{model._meta.app_label}' AND t.model = '{model._meta.model_name}'"
-        f" AND c.object_id = {object_id})"
+        f"EXISTS (SELECT 1 FROM {CITATION_TABLE} WHERE content_type_id = {_type_id(model)}"
+        f" AND object_id = {object_id})"
     )
 
 
@@ -151,9 +158,7 @@ def _recite(cited_models, row: str) -> list[str]:
     """SQL: set `cited` afresh on the record that the citation `row` (NEW or OLD) names."""
     return [
         f"UPDATE {model._meta.db_table} SET cited = {_is_cited(model, f'{row}.object_id')}"
-        f" WHERE id = {row}.object_id AND {row}.content_type_id = (SELECT id FROM"
-        f" django_content_type WHERE app_label = '{model._meta.app_label}'"
-        f" AND model = '{model._meta.model_name}')"
+        f" WHERE id = {row}.object_id AND {row}.content_type_id = {_type_id(model)}"
         for model in cited_models
     ]
 
@@ -231,12 +236,10 @@ def _postgresql(tables: list[str], cited_models: list) -> list[str]:
                 f"{'OLD' if row == 'gone' else 'NEW'} TABLE AS {row}" for row in rows
             )
             body = "; ".join(
-                f"UPDATE {model._meta.db_table} SET cited = {_is_cited(model, model._meta.db_table + '.id')}"
-                f" WHERE id IN (SELECT {row}.object_id FROM {row} JOIN django_content_type t"
-                f" ON t.id = {row}.content_type_id WHERE t.app_label = '{model._meta.app_label}'"
-                f" AND t.model = '{model._meta.model_name}')"
+                f"UPDATE {table} SET cited = {_is_cited(model, f'{table}.id')} WHERE id IN"
+                f" (SELECT object_id FROM {row} WHERE content_type_id = {_type_id(model)})"
                 for row in rows
-                for model in cited_models
+                for model, table in ((m, m._meta.db_table) for m in cited_models)
             )
             name = f"{PREFIX}cited_{event.lower()}"
             statements += [
