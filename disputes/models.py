@@ -650,6 +650,17 @@ NEIGHBOUR_FIELDS = (
 )
 
 
+# What a step panel (and its page's title, description and JSON-LD) shows of the records an
+# event names: their names and titles, which their permalinks' slugs are made of too. A field
+# read beyond these costs a query: the query-count tests of the event and dispute pages would
+# see it.
+STEP_RELATED_FIELDS = (
+    *("dispute__title", "actor__code", "actor__name", "case__title"),
+    *("detention__group_description", "detention__holding_country__name"),
+    *("detention__person__name", "detention__person__description"),
+)
+
+
 class EventQuerySet(PublicQuerySet):
     """Time order is the order of the event index: date_key (undated steps last), then
     sequence, then pk. The neighbours of a step are read as ranges of that index."""
@@ -663,39 +674,52 @@ class EventQuerySet(PublicQuerySet):
         return self.only(*NEIGHBOUR_FIELDS)
 
     def for_step(self):
-        """What a step panel shows of the event itself, read with it (its people and quotes
-        are read by chain.step: for one event, prefetch_related's bookkeeping costs more
-        than the queries)."""
-        return self.select_related(
-            "dispute", "actor", "case", "detention__person", "detention__holding_country"
-        ).with_public_flags("case", "detention")
+        """What a step panel shows of the event itself, read with it: all of the event, and
+        of the records it names what the panel writes of them (STEP_RELATED_FIELDS). Its
+        people and quotes are read by chain.step: for one event, prefetch_related's
+        bookkeeping costs more than the queries."""
+        own = [field.name for field in self.model._meta.concrete_fields]
+        return (
+            self.select_related(
+                "dispute", "actor", "case", "detention__person", "detention__holding_country"
+            )
+            .only(*own, *STEP_RELATED_FIELDS)
+            .with_public_flags("case", "detention")
+        )
 
     def step_after(self, event: Event) -> Event | None:
         """The step after `event` in its dispute's time order: two index look-ups at most."""
-        steps = self.filter(dispute_id=event.dispute_id)
-        undated = steps.filter(date_key__isnull=True).order_by("sequence", "pk")
+        undated = Q(dispute_id=event.dispute_id, date_key__isnull=True)
         if event.date_key is None:
-            return undated.filter(Q(sequence__gte=event.sequence) & _later_in_day(event)).first()
+            return self._first(undated & Q(sequence__gte=event.sequence) & _later_in_day(event))
         # date_key__gte bounds the index range; the rest orders the steps of the same day.
-        later = steps.filter(
-            Q(date_key__gte=event.date_key)
-            & (Q(date_key__gt=event.date_key) | _later_in_day(event))
+        later = Q(dispute_id=event.dispute_id, date_key__gte=event.date_key) & (
+            Q(date_key__gt=event.date_key) | _later_in_day(event)
         )
-        return later.order_by("date_key", "sequence", "pk").first() or undated.first()
+        return self._first(later, "date_key") or self._first(undated)
 
     def step_before(self, event: Event) -> Event | None:
         """The step before `event` in its dispute's time order."""
-        steps = self.filter(dispute_id=event.dispute_id)
-        dated = steps.filter(date_key__isnull=False).order_by("-date_key", "-sequence", "-pk")
+        dated = Q(dispute_id=event.dispute_id, date_key__isnull=False)
         if event.date_key is None:
-            earlier = steps.filter(
-                Q(date_key__isnull=True, sequence__lte=event.sequence) & _earlier_in_day(event)
+            earlier = Q(
+                dispute_id=event.dispute_id, date_key__isnull=True, sequence__lte=event.sequence
+            ) & _earlier_in_day(event)
+            return self._first(earlier, descending=True) or self._first(
+                dated, "date_key", descending=True
             )
-            return earlier.order_by("-sequence", "-pk").first() or dated.first()
-        return dated.filter(
-            Q(date_key__lte=event.date_key)
+        earlier = (
+            dated
+            & Q(date_key__lte=event.date_key)
             & (Q(date_key__lt=event.date_key) | _earlier_in_day(event))
-        ).first()
+        )
+        return self._first(earlier, "date_key", descending=True)
+
+    def _first(self, condition: Q, *by: str, descending: bool = False) -> Event | None:
+        """The first step that meets `condition` in the order of `by`, sequence and pk (or
+        the last, `descending`): one filter, one ordering, one row."""
+        order = [f"-{name}" if descending else name for name in (*by, "sequence", "pk")]
+        return self.filter(condition).order_by(*order).first()
 
     def steps_before(self, event: Event) -> int:
         """How many steps come before `event` in its dispute's time order (one count on the
@@ -1215,7 +1239,7 @@ class ClaimQuerySet(PublicQuerySet):
         RetaliationLink.objects.public(): for those, Claim.public_condition reduces to "cited"
         (the link's own conditions hold), and checking them again would join each claim to
         the link and its events once more."""
-        return self.filter(cited=True, link__in=links)
+        return self.filter(cited=True, link__in=links).order_by("link_id", "pk")
 
 
 class Claim(CitedRecord):
