@@ -70,11 +70,12 @@ def neighbour_links(event: Event) -> tuple[list[RetaliationLink], list[Retaliati
     return by[:NEIGHBOUR_LIMIT], provoked[:NEIGHBOUR_LIMIT]
 
 
-def walks(event: Event, depth: int = WALK_DEPTH, limit: int = WALK_LIMIT) -> dict:
+def walks(event: Event, depth: int = WALK_DEPTH, limit: int = WALK_LIMIT, linked=True) -> dict:
     """{"back": [...], "on": [...]}: the events the chain reaches from this one, nearest
-    first (see Event.objects.reached_from)."""
+    first (see Event.objects.reached_from); no query for a step that no public link
+    touches (`linked` False: its provoked-by and provoked lists are empty)."""
     found = {way: [] for way in DIRECTIONS}
-    for reached in Event.objects.reached_from(event, depth, limit):
+    for reached in Event.objects.reached_from(event, depth, limit) if linked else ():
         found[reached.way].append(reached)
     return found
 
@@ -92,7 +93,7 @@ def step(event: Event) -> dict:
         "next": next_step(event),
         "provoked_by": provoked_by,
         "provoked": provoked,
-        **walks(event),
+        **walks(event, linked=bool(provoked_by or provoked)),
     }
 
 

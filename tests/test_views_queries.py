@@ -98,6 +98,18 @@ def test_an_event_is_read_in_nine_queries(client, disputes, headers):
     assert count_queries(client, url, headers) == 9
 
 
+def test_a_step_no_link_touches_skips_the_walk(client, disputes):
+    """A step with no public link in or out has no claims to read and no chain to walk:
+    seven queries, and the page says where the chain stands."""
+    event = middle_event(disputes[1])
+    RetaliationLink.objects.touching([event]).delete()
+    assert count_queries(client, event.get_absolute_url(), {}) == 7
+    page = client.get(event.get_absolute_url()).content.decode()
+    assert "No earlier step is said to have provoked this one." in page
+    assert "No later step is said to have been provoked by this one." in page
+    assert "The chain through this step" not in page
+
+
 def test_a_search_is_a_few_statements_whatever_it_finds(client, disputes):
     """The record's version, then search's own: the matching entries with their facets, the
     facets' dispute and country names, and the best entries themselves (on PostgreSQL, its
