@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections import defaultdict
 
 from .ladder import mark_of
-from .models import NEIGHBOUR_FIELDS, Claim, Event, RetaliationLink, Sentence, Source
-from .sources import line_references, sentences_on_lines
+from .models import NEIGHBOUR_FIELDS, Claim, Event, RetaliationLink
+from .sources import date_notes
 
 NEIGHBOUR_LIMIT = 50
 WALK_DEPTH = 6
@@ -95,45 +95,6 @@ def step(event: Event) -> dict:
         "provoked": provoked,
         **walks(event, linked=bool(provoked_by or provoked)),
     }
-
-
-def date_reasons(event: Event) -> list[tuple[str, str]]:
-    """(what it explains, the editor's reason) for each inferred part of the event's date:
-    ("year inferred", "..."), ("not before March 2011", "...")."""
-    date, bound = event.date, event.not_before
-    reasons = []
-    if date.known and date.inferred:
-        part = date.inferred_part()
-        reason = date.inferred
-        if reason.split(":", 1)[0].strip().lower() == part and ":" in reason:
-            reason = reason.split(":", 1)[1].strip()
-        reasons.append((f"{part} inferred", reason))
-    if date.narrowed_by(bound):
-        reasons.append((f"not before {bound.display()}", bound.inferred))
-    return reasons
-
-
-def date_notes(event: Event, quotes) -> list[dict]:
-    """Why an inferred part of the event's date is what it is, for the reader: each note with
-    what it explains ("year inferred", "not before March 2011"), the editor's reason, and the
-    sentences of the event's source on the lines the reason points to ({line: [(number,
-    address)]}). Two small reads, only when a reason names a line and the event is quoted."""
-    notes = [{"label": label, "reason": reason} for label, reason in date_reasons(event)]
-    lines = sorted({n for note in notes for n in line_references(note["reason"])})
-    found = {}
-    if lines and quotes:
-        source = quotes[0].source
-        text = Source.objects.filter(pk=source.pk).values_list("text", flat=True).first() or ""
-        sentences = Sentence.objects.filter(source=source).values_list("number", "start")
-        url = source.get_absolute_url()
-        found = {
-            line: [(n, f"{url}#s{n}") for n in numbers]
-            for line, numbers in sentences_on_lines(text, sentences, lines).items()
-        }
-    for note in notes:
-        note["lines"] = {n: found[n] for n in line_references(note["reason"]) if found.get(n)}
-        note["sentences"] = [s for line in note["lines"].values() for s in line]
-    return notes
 
 
 def time_key(event: Event) -> tuple:

@@ -407,3 +407,19 @@ def parse(text: str) -> FuzzyDate:
 def editable(date: FuzzyDate) -> str:
     """A stored date as its single field shows it; `parse` reads it back unchanged."""
     return date.display() if date.known else ""
+
+
+def date_reasons(event) -> list[tuple[str, str]]:
+    """(what it explains, the editor's reason) for each inferred part of the event's date:
+    ("year inferred", "..."), ("not before March 2011", "...")."""
+    date, bound = event.date, event.not_before
+    reasons = []
+    if date.known and date.inferred:
+        part = date.inferred_part()
+        reason = date.inferred
+        if reason.split(":", 1)[0].strip().lower() == part and ":" in reason:
+            reason = reason.split(":", 1)[1].strip()
+        reasons.append((f"{part} inferred", reason))
+    if date.narrowed_by(bound):
+        reasons.append((f"not before {bound.display()}", bound.inferred))
+    return reasons

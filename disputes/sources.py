@@ -13,6 +13,9 @@ from bisect import bisect_right
 
 from django.db import transaction
 
+from . import dates
+from .models import Sentence, Source
+
 ABBREVIATIONS = {
     "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
     "mr", "mrs", "ms", "dr", "st", "gen", "col", "lt", "sgt", "gov", "sen", "rep", "prof",
@@ -128,3 +131,26 @@ def sentences_on_lines(text: str, sentences, lines) -> dict[int, list[int]]:
         if line in found:
             found[line].append(number)
     return found
+
+
+def date_notes(event, quotes) -> list[dict]:
+    """Why an inferred part of the event's date is what it is, for the reader: each note with
+    what it explains ("year inferred", "not before March 2011"), the editor's reason, and the
+    sentences of the event's source on the lines the reason points to ({line: [(number,
+    address)]}). Two small reads, only when a reason names a line and the event is quoted."""
+    notes = [{"label": label, "reason": reason} for label, reason in dates.date_reasons(event)]
+    lines = sorted({n for note in notes for n in line_references(note["reason"])})
+    found = {}
+    if lines and quotes:
+        source = quotes[0].source
+        text = Source.objects.filter(pk=source.pk).values_list("text", flat=True).first() or ""
+        sentences = Sentence.objects.filter(source=source).values_list("number", "start")
+        url = source.get_absolute_url()
+        found = {
+            line: [(n, f"{url}#s{n}") for n in numbers]
+            for line, numbers in sentences_on_lines(text, sentences, lines).items()
+        }
+    for note in notes:
+        note["lines"] = {n: found[n] for n in line_references(note["reason"]) if found.get(n)}
+        note["sentences"] = [s for line in note["lines"].values() for s in line]
+    return notes

@@ -39,7 +39,7 @@ from django.utils.text import Truncator
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_safe
 
-from . import chain, findable, interchange, lists, og_image, serializers
+from . import chain, dates, findable, interchange, lists, og_image, serializers
 from . import ladder as ladder_module
 from . import search as search_module
 from .caching import public_page
@@ -271,7 +271,7 @@ def _days_of(event):
 def _ladder_step(dispute, event, lane_of, selected_pk):
     date = event.date
     notes = [
-        f"{label[0].upper()}{label[1:]}: {reason}" for label, reason in chain.date_reasons(event)
+        f"{label[0].upper()}{label[1:]}: {reason}" for label, reason in dates.date_reasons(event)
     ]
     first, last = _days_of(event)
     return ladder_module.Step(
