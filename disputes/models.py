@@ -13,10 +13,11 @@ from contextlib import suppress
 
 from django.contrib.contenttypes.fields import GenericForeignKey, GenericRelation
 from django.contrib.contenttypes.models import ContentType
+from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import ExpressionWrapper, F, OuterRef, Q, Subquery
+from django.db.models import ExpressionWrapper, F, Func, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, Now
 from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
 from django.urls import reverse
@@ -1410,14 +1411,35 @@ class RecordVersion(models.Model):
         return f"record version {self.version}"
 
 
+class OnPostgreSQL(Func):
+    """Its expression on PostgreSQL; NULL on SQLite, which has no such functions (search
+    reads its FTS5 table there)."""
+
+    arity = 1
+    template = "%(expressions)s"
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return "NULL", []
+
+
+def search_document():
+    """An entry's weighted words for PostgreSQL's full-text search: title A, names B, quotes
+    C, body D, in the 'simple' configuration (the words are folded already)."""
+    parts = [
+        SearchVector(name, weight=weight, config="simple")
+        for name, weight in (("title", "A"), ("names", "B"), ("quotes", "C"), ("body", "D"))
+    ]
+    return OnPostgreSQL(parts[0] + parts[1] + parts[2] + parts[3], output_field=SearchVectorField())
+
+
 class SearchEntry(models.Model):
     """One public thing a reader can find: a record, or one sentence of a source.
 
     Written only by disputes/search_index.py, from its one definition of what each kind of
     record shows to search (title, names, quotes, body: folded to lowercase Latin words, so
     that Cyrillic and Latin spellings, accents and case meet), and read by search.py. Both
-    databases index these same four columns: PostgreSQL a weighted tsvector (migration
-    0003), SQLite an FTS5 table kept by triggers (triggers.py). Only public records have
+    databases index these same four columns: PostgreSQL a weighted tsvector (`document`),
+    SQLite an FTS5 table kept by triggers (triggers.py). Only public records have
     entries, so nothing search returns or counts can be a draft.
     """
 
@@ -1460,6 +1482,12 @@ class SearchEntry(models.Model):
     )
     countries = models.CharField(max_length=200, blank=True, help_text="ISO codes, spaced.")
     year = models.PositiveSmallIntegerField(null=True, blank=True)
+    # The words above as PostgreSQL's tsvector, which the database computes as it stores the
+    # row: search matches it (GIN-indexed, migration 0008) and ranks it without computing it
+    # again for each match. NULL on SQLite.
+    document = models.GeneratedField(
+        expression=search_document(), output_field=SearchVectorField(), db_persist=True
+    )
 
     class Meta:
         constraints = [

@@ -7,7 +7,7 @@ prefix of its stem, so "pilots" finds "pilot"; the last word (being typed) as a 
 MAX_LENGTH characters or MAX_TERMS terms are refused (QueryTooLong), not cut.
 
 Each database finds the matching entries through its own index of the same words (FTS5
-on SQLite, a GIN-indexed tsvector on PostgreSQL) and ranks them with its own weighted
+on SQLite, a stored, GIN-indexed tsvector on PostgreSQL) and ranks them with its own weighted
 rank, the same weights on both: bm25(10, 5, 2, 1) and ts_rank {0.1, 0.2, 0.5, 1}, title >
 names > quotes > body. That work is bounded: the first WINDOW matches are read (their
 facets counted), and the CANDIDATES best of them by the database's rank are ranked again
@@ -29,9 +29,10 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from django.conf import settings
-from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.core.paginator import Paginator
 from django.db import OperationalError, connection, transaction
+from django.db.models import F
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from rapidfuzz import process
@@ -328,7 +329,7 @@ def _find(outcome: Outcome, query: Query, page) -> None:
     outcome.total = len(window)
     outcome.capped = len(window) >= WINDOW
     best = sorted(window, key=lambda row: (-row[-1], row[0]))[:CANDIDATES]
-    entries = SearchEntry.objects.filter(pk__in=[row[0] for row in best])
+    entries = SearchEntry.objects.filter(pk__in=[row[0] for row in best]).defer("document")
     ranked = sorted(
         entries,
         key=lambda e: (-round(score(e, query.positive), 9), KIND_ORDER.index(e.kind), e.pk),
@@ -359,26 +360,19 @@ def _window(query: Query, filters: dict) -> list[tuple]:
         return cursor.fetchall()
 
 
-def vector() -> SearchVector:
-    """The weighted document of an entry on PostgreSQL: the expression of migration 0003's
-    GIN index, so that a search reads the index."""
-    weight = dict(zip(FIELDS, "ABCD", strict=True))
-    parts = [SearchVector(name, weight=weight[name], config="simple") for name in FIELDS]
-    return parts[0] + parts[1] + parts[2] + parts[3]
-
-
 def _window_postgresql(query: Query, filters: dict) -> list[tuple]:
+    """The first WINDOW entries whose stored document (SearchEntry.document, GIN-indexed)
+    matches, each ranked from that document: one index scan, no document computed."""
     tsquery = SearchQuery(query.tsquery(), search_type="raw", config="simple")
-    matching = SearchEntry.objects.alias(document=vector()).filter(document=tsquery)
+    matching = SearchEntry.objects.filter(document=tsquery)
     for name, column, value in _filter_columns(filters):
         lookup = f"{column}__contains" if name == "country" else column
         matching = matching.filter(**{lookup: value.strip("%") if name == "country" else value})
-    first = matching.order_by().values("pk")[:WINDOW]
     weights = [WEIGHTS[name] / WEIGHTS["title"] for name in reversed(FIELDS)]  # D, C, B, A
     rows = (
-        SearchEntry.objects.filter(pk__in=first)
-        .annotate(rank=SearchRank(vector(), tsquery, weights=weights))
-        .values_list("pk", "kind", "dispute_id", "countries", "year", "rank")
+        matching.order_by()
+        .annotate(rank=SearchRank(F("document"), tsquery, weights=weights))
+        .values_list("pk", "kind", "dispute_id", "countries", "year", "rank")[:WINDOW]
     )
     return list(rows)
 
