@@ -397,10 +397,16 @@ def test_queries_over_200_characters_or_20_terms_are_refused_clearly(client, rec
 
 def test_a_search_reads_the_database_a_fixed_number_of_times(client, record):
     """The version, the matches, two facet labels and the best entries (on PostgreSQL in a
-    savepoint under a timeout); a search that finds nothing also asks the vocabulary (once,
-    or on PostgreSQL once a word) and searches the nearest spelling."""
+    savepoint under a timeout, and the words matched whole before the prefix of the word
+    being typed: one more read of the matches); a search that finds nothing also asks the
+    vocabulary (once, or on PostgreSQL once a word) and searches the nearest spelling."""
     make_dispute(300, seed=5)
-    ceiling = {"generated": 8, "Bordurian step": 8, "nothing here at all": 12}
+    whole_first = connection.vendor == "postgresql"
+    ceiling = {
+        "generated": 8 + whole_first,
+        "Bordurian step": 8 + whole_first,
+        "nothing here at all": 12 + 2 * whole_first,
+    }
     for query, most in ceiling.items():
         with CaptureQueriesContext(connection) as queries:
             assert client.get(URL, {"q": query}).status_code == 200
@@ -447,6 +453,24 @@ def test_postgres_searches_through_the_gin_index(record):
     with CaptureQueriesContext(connection) as queries:
         assert search._window(search.parse("Bordurian"), {})
     assert "to_tsvector" not in queries.captured_queries[-1]["sql"]
+
+
+@pytest.mark.postgresql
+def test_postgres_reads_whole_words_first_when_they_fill_the_window(record, monkeypatch):
+    """A prefix ('bordurian':*) makes PostgreSQL read every match from the index: when the
+    words matched whole fill the window, that one statement is the window; when they do
+    not, the prefix is searched too and finds what only it matches."""
+    monkeypatch.setattr(search, "WINDOW", 2)
+    with CaptureQueriesContext(connection) as queries:
+        rows = search._window(search.parse("Bordurian"), {})
+    statements = [q["sql"] for q in queries.captured_queries if "@@" in q["sql"]]
+    assert len(rows) == 2 and len(statements) == 1
+    assert ":*" not in statements[0].split(" WHERE ")[1]
+    with CaptureQueriesContext(connection) as queries:
+        rows = search._window(search.parse("Borduri"), {})
+    statements = [q["sql"] for q in queries.captured_queries if "@@" in q["sql"]]
+    assert len(rows) == 2 and len(statements) == 2
+    assert ":*" in statements[1].split(" WHERE ")[1]
 
 
 def test_links_and_claims_live_in_one_entry(article):
