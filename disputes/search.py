@@ -119,6 +119,7 @@ class Term:
     words: tuple[str, ...]
     prefix: bool = False  # the last (only) word matches as a prefix
     negated: bool = False
+    typed: str = ""  # a prefix term's word as the reader wrote it ("pilots" for "pilot":*)
 
     @property
     def phrase(self) -> bool:
@@ -129,7 +130,11 @@ class Term:
         return text
 
     def tsquery(self, prefix: bool = True) -> str:
+        """The term for PostgreSQL; with `prefix` False, a prefix term matches its stem or
+        the word as written, whole ('pilot' | 'pilots'): a part of what its prefix matches."""
         parts = [f"'{word}'" for word in self.words]
+        if self.prefix and not prefix and self.typed not in ("", self.words[-1]):
+            return f"({parts[-1]} | '{self.typed}')"
         if self.prefix and prefix:
             parts[-1] += ":*"
         text = " <-> ".join(parts)
@@ -205,7 +210,7 @@ def parse(raw: str) -> Query:
         start = _prefix(words[0]) if words[0].isalpha() else words[0]
         typing = i == len(found) - 1 and not negated
         if len(words[0]) >= _PREFIX_MIN and words[0].isalpha() and (typing or start != words[0]):
-            query.terms.append(Term((start,), prefix=True, negated=negated))
+            query.terms.append(Term((start,), prefix=True, negated=negated, typed=words[0]))
         else:
             query.terms.append(Term(words, negated=negated))
     # Small words ("the Kremlin denied") would make every result contain them.

@@ -163,6 +163,15 @@ def test_excluded_words_are_honoured(record):
     ]
 
 
+def test_whole_words_are_a_part_of_what_the_query_matches():
+    """PostgreSQL's first read (disputes.search._window_postgresql) matches a prefix term
+    by its stem or the word as written, whole; an excluded word stays a prefix, so the
+    first read never finds what the query excludes."""
+    query = search.parse("pilots -arrested Khuku")
+    assert query.tsquery() == "'pilot':* & !'arrest':* & 'khuku':*"
+    assert query.tsquery(prefixes=False) == "('pilot' | 'pilots') & !'arrest':* & 'khuku'"
+
+
 # --- ranking ------------------------------------------------------------------------------
 
 

@@ -9,6 +9,7 @@ from django.core.cache import caches
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils.html import escape
 
 from bench.generate import make_dispute
 from disputes.models import Case, Country, Detention, Event, Person, RetaliationLink, Source
@@ -96,6 +97,26 @@ def test_an_event_is_read_in_nine_queries(client, disputes, headers):
     on (one recursive query)."""
     url = middle_event(disputes[1]).get_absolute_url()
     assert count_queries(client, url, headers) == 9
+
+
+@pytest.mark.parametrize(
+    "named",
+    [{"case__isnull": False}, {"detention__person__isnull": False}, {"detention__person": None}],
+    ids=["case", "person's detention", "group's detention"],
+)
+def test_a_step_naming_a_case_or_detention_reads_them_with_it(client, disputes, named):
+    """The step's own read names its case and detention (person or group, holding state)
+    from the columns it selects: nine queries still, each of them named on the page."""
+    steps = Event.objects.filter(dispute=disputes[1], **named)
+    if "detention__person" in named:
+        steps = steps.filter(detention__isnull=False)
+    event = steps.filter(case__cited=True).first() or steps.first()
+    url = event.get_absolute_url()
+    assert count_queries(client, url, {}) == 9
+    page = client.get(url).content.decode()
+    for record in (event.case, event.detention):
+        if record is not None and record.cited:
+            assert escape(str(record)) in page
 
 
 def test_a_step_no_link_touches_skips_the_walk(client, disputes):
