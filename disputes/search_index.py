@@ -6,7 +6,7 @@ fields, title > names > quotes > body, folded by `tokens()`: Cyrillic (Russian a
 transliterated to Latin by unidecode, accents dropped, lowercased, cut into words of
 letters and digits. A name written Хукумов, Ҳукумов or Khukumov is then the same word,
 in the record and in a query alike. PostgreSQL indexes the fields as a weighted tsvector
-(migration 0003), SQLite as an FTS5 table kept by triggers (triggers.py): the same words,
+(SearchEntry.document, stored, GIN-indexed), SQLite as an FTS5 table kept by triggers (triggers.py): the same words,
 so the same records match on both.
 
 Only public records get entries (Model.objects.public() decides), so nothing search

@@ -19,7 +19,7 @@ SQLite and PostgreSQL, and installed after every `migrate`.
   their record by content type, so the statements find the content type by name.
 - On SQLite, search's full-text index: an FTS5 table over the search entries' four weighted
   fields (search_index.FIELDS), kept in step with them by triggers (PostgreSQL's
-  equivalent is an index: migration 0003).
+  equivalent is the stored `SearchEntry.document` with its GIN index: migration 0008).
 
 The triggers are dropped before `migrate` and created again after it (pre_migrate and
 post_migrate, apps.py): a migration never meets them (SQLite rebuilds a table to alter it,

@@ -1,12 +1,13 @@
 """Search's one index: SearchEntry rows (written by disputes/search_index.py) and the names
 vocabulary, replacing 0001's per-table indexes.
 
-On PostgreSQL: a GIN index on the entries' weighted document, the expression search.vector()
-writes (title A, names B, quotes C, body D, the 'simple' configuration: the words are
-already folded), and a trigram index on the vocabulary for "did you mean" when pg_trgm is
-there. 0001's documents, trigram indexes and the source's stored document go: nothing
-reads them any more. On SQLite the FTS5 table is triggers.py's (installed after migrate).
-The entries themselves are written after migrate (apps.py) when the record has data.
+On PostgreSQL: a GIN index on the entries' weighted document as an expression (title A,
+names B, quotes C, body D, the 'simple' configuration: the words are already folded;
+migration 0008 stores the document as a column and indexes that instead), and a trigram
+index on the vocabulary for "did you mean" when pg_trgm is there. 0001's documents, trigram
+indexes and the source's stored document go: nothing reads them any more. On SQLite the
+FTS5 table is triggers.py's (installed after migrate). The entries themselves are written
+after migrate (apps.py) when the record has data.
 """
 
 import importlib
