@@ -14,7 +14,6 @@ from bisect import bisect_right
 from django.db import transaction
 
 from . import dates
-from .models import Sentence, Source
 
 ABBREVIATIONS = {
     "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
@@ -138,6 +137,8 @@ def date_notes(event, quotes) -> list[dict]:
     what it explains ("year inferred", "not before March 2011"), the editor's reason, and the
     sentences of the event's source on the lines the reason points to ({line: [(number,
     address)]}). Two small reads, only when a reason names a line and the event is quoted."""
+    from .models import Sentence, Source
+
     notes = [{"label": label, "reason": reason} for label, reason in dates.date_reasons(event)]
     lines = sorted({n for note in notes for n in line_references(note["reason"])})
     found = {}
