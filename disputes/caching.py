@@ -76,9 +76,16 @@ def public_page(view):
     return wrapper
 
 
+# Built once: every request reads the version, and building the query's filter and ordering
+# anew each time was half of answering a stored page. QuerySet.all() is a fresh copy to run.
+VERSION = RecordVersion.objects.filter(pk=1).values_list("version", flat=True)
+
+
 def record_version() -> int:
     """The record's version: 0 before its first write."""
-    return RecordVersion.objects.filter(pk=1).values_list("version", flat=True).first() or 0
+    for version in VERSION.all():
+        return version
+    return 0
 
 
 class PageCacheMiddleware:
