@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from django.contrib.contenttypes.models import ContentType
+
 from .ladder import mark_of
-from .models import NEIGHBOUR_FIELDS, Claim, Event, RetaliationLink
+from .models import NEIGHBOUR_FIELDS, Citation, Claim, Event, Person, RetaliationLink
 from .sources import date_notes
 
 NEIGHBOUR_LIMIT = 50
@@ -21,13 +23,32 @@ DIRECTIONS = ("back", "on")
 # What the step panel and the ladder show of a link (with NEIGHBOUR_FIELDS of its ends).
 LINK_FIELDS = ("cause", "response", "dispute", "evidence", "summary")
 
+# The QuerySets a step panel reads, built once, as the module loads: each read below runs a
+# copy with its own filter added (QuerySet.filter, .get and .first copy), so none of these
+# ever holds rows. Building their public conditions, joins, column lists and subqueries anew
+# for every page was a tenth of rendering one.
+STEP = Event.objects.public().for_step()
+NEIGHBOURS = Event.objects.public().as_neighbours()
+LINKS = (
+    RetaliationLink.objects.public()
+    .select_related("cause__actor", "response__actor")
+    .only(
+        *LINK_FIELDS,
+        *(f"{end}__{name}" for end in ("cause", "response") for name in NEIGHBOUR_FIELDS),
+        *("cause__actor__name", "response__actor__name"),
+    )
+    .order_by()
+)
+QUOTES = Citation.objects.with_sentence()
+PEOPLE = Person.objects.public()
+
 
 def next_step(event: Event) -> Event | None:
-    return Event.objects.public().as_neighbours().step_after(event)
+    return NEIGHBOURS.step_after(event)
 
 
 def previous_step(event: Event) -> Event | None:
-    return Event.objects.public().as_neighbours().step_before(event)
+    return NEIGHBOURS.step_before(event)
 
 
 def links_of(events, limit: int | None = None) -> list[RetaliationLink]:
@@ -37,19 +58,12 @@ def links_of(events, limit: int | None = None) -> list[RetaliationLink]:
     events = list(events)
     if not events:
         return []
-    ends = [f"{end}__{name}" for end in ("cause", "response") for name in NEIGHBOUR_FIELDS]
-    public = (
-        RetaliationLink.objects.public()
-        .select_related("cause__actor", "response__actor")
-        .only(*LINK_FIELDS, *ends, "cause__actor__name", "response__actor__name")
-        .order_by()
-    )
     if len(events) == 1:
-        links = public.touching(events)  # two index look-ups, which both databases OR
+        links = LINKS.touching(events)  # two index look-ups, which both databases OR
     else:
         # For a list of events SQLite would rather read every link than OR two lists of
         # look-ups: the links at each end, as one statement.
-        links = public.filter(cause__in=events).union(public.filter(response__in=events))
+        links = LINKS.filter(cause__in=events).union(LINKS.filter(response__in=events))
     return list(links.order_by("pk")[:limit])
 
 
@@ -83,10 +97,12 @@ def walks(event: Event, depth: int = WALK_DEPTH, limit: int = WALK_LIMIT, linked
 def step(event: Event) -> dict:
     """Everything the step panel shows around one event (read with Event.objects.for_step)."""
     provoked_by, provoked = neighbour_links(event)
-    quotes = list(event.citations.with_sentence())
+    # event.citations and event.people, without building their QuerySets again
+    citing = ContentType.objects.get_for_model(Event)  # Django keeps it in memory
+    quotes = list(QUOTES.filter(content_type=citing, object_id=event.pk))
     return {
         "event": event,
-        "people": list(event.people.public()),
+        "people": list(PEOPLE.filter(events=event)),
         "quotes": quotes,
         "date_notes": date_notes(event, quotes),
         "previous": previous_step(event),

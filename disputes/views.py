@@ -403,7 +403,7 @@ def dispute_image(request, pk, slug):
 @public_page
 @json_twin("event")
 def event_detail(request, pk, slug):
-    event, redirect = _get_or_redirect(Event.objects.public().for_step(), pk, slug)
+    event, redirect = _get_or_redirect(chain.STEP, pk, slug)
     if redirect:
         return redirect
     when = event.when
