@@ -4,7 +4,7 @@ import pytest
 
 from bench.generate import make_dispute, publish
 from disputes import chain
-from disputes.models import Event, RetaliationLink
+from disputes.models import Event, Person, RetaliationLink, Source
 
 
 @pytest.fixture
@@ -105,6 +105,49 @@ def test_neighbour_links_split_into_provoked_by_and_provoked(dispute):
         assert {link.pk for link in provoked} == set(
             RetaliationLink.objects.filter(cause=event).values_list("pk", flat=True)
         )
+
+
+def test_a_step_read_again_shows_what_changed_in_between(dispute):
+    """The step panel's QuerySets are built once (chain.STEP, LINKS, QUOTES, PEOPLE...) and
+    each read runs a copy: a second read of the same step sees the people, quotes, links and
+    neighbours added since the first, and another step never sees the first one's."""
+    events = in_python_order(dispute)
+    event = events[5]
+    other = next(
+        earlier
+        for earlier in events[:5]
+        if not RetaliationLink.objects.filter(cause=earlier, response=event).exists()
+    )
+    first = chain.step(chain.STEP.get(pk=event.pk))
+    person = publish(
+        Person.objects.create(name="Added after the first read", description="a witness")
+    )[0]
+    event.people.add(person)
+    source = Source.objects.create(
+        title="A later report", publisher="Generated", text="Both sides said more later."
+    )
+    publish(event, source=source)
+    link = publish(RetaliationLink.objects.create(dispute=dispute, cause=other, response=event))[0]
+    later = publish(
+        Event.objects.create(
+            dispute=dispute, kind="other", title="Inserted", actor=event.actor,
+            date_year=event.date_year, date_month=event.date_month, date_day=event.date_day,
+            sequence=event.sequence, date_inferred=event.date_inferred,
+        )
+    )[0]  # fmt: skip
+
+    again = chain.step(chain.STEP.get(pk=event.pk))
+    assert person not in first["people"] and person in again["people"]
+    assert len(again["quotes"]) == len(first["quotes"]) + 1
+    assert "A later report" in {quote.source.title for quote in again["quotes"]}
+    assert link.pk not in {x.pk for x in first["provoked_by"]}
+    assert link.pk in {x.pk for x in again["provoked_by"]}
+    assert again["next"].pk == later.pk != first["next"].pk
+    assert other.pk in {reached.pk for reached in again["back"]}
+
+    elsewhere = chain.step(chain.STEP.get(pk=other.pk))
+    assert person not in elsewhere["people"]
+    assert "A later report" not in {quote.source.title for quote in elsewhere["quotes"]}
 
 
 def _python_walk(start, edges, depth):
