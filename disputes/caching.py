@@ -77,7 +77,8 @@ def public_page(view):
 
 
 # Built once: every request reads the version, and building the query's filter and ordering
-# anew each time was half of answering a stored page. QuerySet.all() is a fresh copy to run.
+# anew each time was a quarter of answering a stored page. VERSION.all() is a copy to run
+# (chain.py says what not to do with such a QuerySet).
 VERSION = RecordVersion.objects.filter(pk=1).values_list("version", flat=True)
 
 

@@ -23,10 +23,10 @@ DIRECTIONS = ("back", "on")
 # What the step panel and the ladder show of a link (with NEIGHBOUR_FIELDS of its ends).
 LINK_FIELDS = ("cause", "response", "dispute", "evidence", "summary")
 
-# The QuerySets a step panel reads, built once, as the module loads: each read below runs a
-# copy with its own filter added (QuerySet.filter, .get and .first copy), so none of these
-# ever holds rows. Building their public conditions, joins, column lists and subqueries anew
-# for every page was a tenth of rendering one.
+# The QuerySets a step panel reads, built once (as a class-based view's `queryset` is): each
+# read runs a copy with its own filter (filter, get, first copy), so none ever holds rows;
+# building them for every page was a tenth of rendering one. Copies share some state with
+# their base (known related objects, table_map): no Prefetch of a base, no `|` with these.
 STEP = Event.objects.public().for_step()
 NEIGHBOURS = Event.objects.public().as_neighbours()
 LINKS = (
@@ -97,12 +97,13 @@ def walks(event: Event, depth: int = WALK_DEPTH, limit: int = WALK_LIMIT, linked
 def step(event: Event) -> dict:
     """Everything the step panel shows around one event (read with Event.objects.for_step)."""
     provoked_by, provoked = neighbour_links(event)
-    # event.citations and event.people, without building their QuerySets again
-    citing = ContentType.objects.get_for_model(Event)  # Django keeps it in memory
-    quotes = list(QUOTES.filter(content_type=citing, object_id=event.pk))
+    # event.citations and event.people, from the event's database, as their managers read
+    db = event._state.db
+    citing = ContentType.objects.db_manager(db).get_for_model(Event)  # kept in memory
+    quotes = list(QUOTES.using(db).filter(content_type=citing, object_id=event.pk))
     return {
         "event": event,
-        "people": list(PEOPLE.filter(events=event)),
+        "people": list(PEOPLE.using(db).filter(events=event)),
         "quotes": quotes,
         "date_notes": date_notes(event, quotes),
         "previous": previous_step(event),
