@@ -6,8 +6,8 @@ fields, title > names > quotes > body, folded by `tokens()`: Cyrillic (Russian a
 transliterated to Latin by unidecode, accents dropped, lowercased, cut into words of
 letters and digits. A name written Хукумов, Ҳукумов or Khukumov is then the same word,
 in the record and in a query alike. PostgreSQL indexes the fields as a weighted tsvector
-(SearchEntry.document, stored, GIN-indexed), SQLite as an FTS5 table kept by triggers (triggers.py): the same words,
-so the same records match on both.
+(SearchEntry.document, stored, GIN-indexed), SQLite as an FTS5 table kept by triggers
+(triggers.py): the same words, so the same records match on both.
 
 Only public records get entries (Model.objects.public() decides), so nothing search
 returns or counts is a draft. The entries follow the record through Django's signals, in
