@@ -407,23 +407,24 @@ def event_detail(request, pk, slug):
     if redirect:
         return redirect
     when = event.when
-    context = {
-        "step": chain.step(event),
-        "heading_level": _heading_level(request),
-        "meta": {
+    title = f"{event.title} ({when})"
+    if _wants_fragment(request):
+        meta = {"title": title}  # a swapped panel changes the document's title, nothing else
+    else:
+        meta = {
             **_meta(
                 request,
                 event,
                 f"{when} · {event.actor}: {event.summary or event.title}",
-                title=f"{event.title} ({when})",
+                title=title,
             ),
             "oembed_url": reverse("disputes:oembed")
             + "?"
             + urlencode(
                 {"url": request.build_absolute_uri(event.get_absolute_url()), "format": "json"}
             ),
-        },
-    }
+        }
+    context = {"step": chain.step(event), "heading_level": _heading_level(request), "meta": meta}
     return _respond(request, "disputes/event.html", "fragment", context, vary=[STEP_LEVEL_HEADER])
 
 
