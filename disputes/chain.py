@@ -28,7 +28,7 @@ LINK_FIELDS = ("cause", "response", "dispute", "evidence", "summary")
 # building them for every page was a tenth of rendering one. Copies share some state with
 # their base (known related objects, table_map): no Prefetch of a base, no `|` with these.
 STEP = Event.objects.public().for_step()
-NEIGHBOURS = Event.objects.public().as_neighbours()
+NEIGHBOURS = Event.objects.public_in_public_dispute().as_neighbours()
 LINKS = (
     RetaliationLink.objects.public()
     .select_related("cause__actor", "response__actor")

@@ -675,6 +675,13 @@ class EventQuerySet(PublicQuerySet):
         row: the query-count tests would see it."""
         return self.only(*NEIGHBOUR_FIELDS)
 
+    def public_in_public_dispute(self):
+        """The public steps, for a query that keeps to one dispute already known to be public
+        (step_before and step_after keep to the dispute of an event read through public()):
+        there Event.public_condition reduces to "cited", as in ClaimQuerySet.public_of, and
+        checking the dispute again would join every step to it."""
+        return self.filter(cited=True)
+
     def for_step(self):
         """What a step panel shows of the event itself, read with it: all of the event, and
         of the records it names what the panel writes of them (STEP_RELATED_FIELDS). Its

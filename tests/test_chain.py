@@ -92,6 +92,19 @@ def test_steps_of_another_dispute_are_never_neighbours(dispute, db):
             assert pks(chain.previous_step(event), chain.next_step(event)) == expected
 
 
+def test_the_neighbours_read_of_a_public_dispute_are_its_public_steps(dispute):
+    """The previous and next steps are read without joining the dispute again
+    (Event.objects.public_in_public_dispute): within a public dispute that is the same set
+    of steps as public() gives, a draft step left out."""
+    draft = Event.objects.create(
+        dispute=dispute, kind="other", title="A draft step", actor=dispute.events.first().actor
+    )
+    assert not draft.cited
+    beside = Event.objects.public_in_public_dispute().filter(dispute=dispute)
+    public = Event.objects.public().filter(dispute=dispute)
+    assert set(beside) == set(public) and draft not in set(beside) and len(public) == 40
+
+
 def pks(*steps):
     return tuple(step.pk if step else None for step in steps)
 
