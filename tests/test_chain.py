@@ -1,6 +1,8 @@
 """Walking the chain in the database: time order, neighbours, and the recursive walk."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from bench.generate import make_dispute, publish
 from disputes import chain
@@ -92,17 +94,30 @@ def test_steps_of_another_dispute_are_never_neighbours(dispute, db):
             assert pks(chain.previous_step(event), chain.next_step(event)) == expected
 
 
-def test_the_neighbours_read_of_a_public_dispute_are_its_public_steps(dispute):
-    """The previous and next steps are read without joining the dispute again
-    (Event.objects.public_in_public_dispute): within a public dispute that is the same set
-    of steps as public() gives, a draft step left out."""
-    draft = Event.objects.create(
-        dispute=dispute, kind="other", title="A draft step", actor=dispute.events.first().actor
+def test_previous_and_next_skip_a_draft_step_without_joining_the_dispute(dispute):
+    """A draft step between two public ones in time order is never the previous or the next
+    step; the two are read without joining the dispute again (its event was read through
+    public(), so the dispute is public: Event.objects.public_in_public_dispute)."""
+    events = in_python_order(dispute)
+    before, after = next(
+        (a, b)
+        for a, b in zip(events, events[1:], strict=False)
+        if a.date_key is not None and (a.date_key, a.sequence) != (b.date_key, b.sequence)
     )
-    assert not draft.cited
-    beside = Event.objects.public_in_public_dispute().filter(dispute=dispute)
-    public = Event.objects.public().filter(dispute=dispute)
-    assert set(beside) == set(public) and draft not in set(beside) and len(public) == 40
+    # Same date and sequence as `before`, a higher pk: between the two in time order.
+    draft = Event.objects.create(
+        dispute=dispute,
+        kind="other",
+        title="A draft step",
+        actor=before.actor,
+        **{f"date_{part}": getattr(before, f"date_{part}") for part in ("year", "month", "day")},
+        sequence=before.sequence,
+    )
+    assert not draft.cited and draft.date_key == before.date_key
+    assert pks(chain.next_step(before), chain.previous_step(after)) == (after.pk, before.pk)
+    with CaptureQueriesContext(connection) as queries:
+        chain.next_step(before), chain.previous_step(after)
+    assert queries and all("disputes_dispute" not in q["sql"] for q in queries)
 
 
 def pks(*steps):
