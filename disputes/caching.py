@@ -106,7 +106,7 @@ class PageCacheMiddleware:
             response = HttpResponse(content, status=status)
             for name, value in headers:
                 response[name] = value
-            return response
+            return self.finish(request, response)
         response = self.finish(request, self.get_response(request))
         # A streamed response (a CSV of the whole record) is sent as it is made, never kept.
         if (
@@ -144,11 +144,10 @@ class PageCacheMiddleware:
         return "page:" + hashlib.blake2b("\n".join(parts).encode(), digest_size=16).hexdigest()
 
     def finish(self, request, response):
-        """`private, no-store` for everything that is not public, or not the same for
-        every visitor after all."""
-        if is_public(response) and not (
-            response.cookies or "cookie" in vary(response) or "*" in vary(response)
-        ):
+        """`private, no-store` for everything that is not public, or not the same for every
+        visitor after all, and for a signed-in editor, who must see an edit at once."""
+        shared = not (response.cookies or {"cookie", "*"} & vary(response))
+        if is_public(response) and shared and settings.SESSION_COOKIE_NAME not in request.COOKIES:
             return response
         if "public" in cache_control(response) or not response.has_header("Cache-Control"):
             response["Cache-Control"] = PRIVATE

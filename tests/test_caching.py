@@ -208,6 +208,25 @@ def test_admin_login_and_pages_with_a_session_or_token_are_private(client, edito
     assert {"private", "no-store"} <= directives(client.get("/no-such-page/"))
 
 
+def test_a_signed_in_editors_browser_keeps_no_page_and_readers_still_share_it(
+    client, editor, event
+):
+    """After an edit, "View on site" must show it: a public page the editor's browser kept
+    for max-age would not. The copy stored for readers stays public."""
+    path, dispute = event.get_absolute_url(), event.dispute.get_absolute_url()
+    for page in (path, dispute):  # stored for readers
+        assert "public" in directives(client.get(page)), page
+    client.force_login(editor)
+    for response in (client.get(path), client.get(path), client.get(dispute)):
+        assert response.status_code == 200
+        assert directives(response) == {"private", "no-store"}
+    client.logout()
+    for page in (path, dispute):
+        response, queries = get_counting(client, page)
+        assert "public" in directives(response), page
+        assert queries == 1, "served from the page cache"
+
+
 def test_a_public_view_that_sets_a_cookie_is_neither_private_to_a_cdn_nor_stored(rf, db):
     from django.http import HttpResponse
 
