@@ -449,6 +449,8 @@ def link_detail(request, pk, slug):
     link, redirect = _get_or_redirect(queryset, pk, slug)
     if redirect:
         return redirect
+    # drawn as the ladder and the step panel draw it: contested when its claims disagree
+    link.mark = ladder_module.mark_of(link.evidence, [c.stance for c in link.claims.all()])
     description = (
         f"Did “{link.cause}” provoke “{link.response}”? Evidence: "
         f"{link.get_evidence_display()}. {link.summary}"

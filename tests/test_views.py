@@ -395,6 +395,25 @@ def test_each_link_says_how_long_the_response_took(client, article):
         assert f"response time: {took}" in step.replace("&#x27;", "'")
 
 
+def test_a_link_is_drawn_the_same_on_its_own_page_as_in_the_step_panel(client, article):
+    """The evidence page shows the mark the ladder and the step panel draw (a link its claims
+    dispute is contested there, whatever its own state of evidence)."""
+    marks = {}
+    for link in RetaliationLink.objects.public().select_related("response"):
+        step = client.get(link.response.get_absolute_url()).text
+        item = re.search(
+            rf'<li class="chain-link mark-(\w+)">(?:(?!</li>).)*{re.escape(link.get_absolute_url())}',
+            step,
+            re.S,
+        )
+        page = client.get(link.get_absolute_url()).text
+        assert item and f'class="verdict mark-{item[1]}"' in page, link
+        assert f'<svg class="mark-sample mark-{item[1]}"' in page, link
+        assert ("(contested" in page) == (item[1] == "contested"), link
+        marks[link.pk] = item[1]
+    assert "contested" in marks.values() and "solid" in marks.values(), marks
+
+
 def test_facts_are_shown_with_quotes_linking_to_their_sentence(client, article):
     event = Event.objects.get(date_year=2008)
     html = client.get(event.get_absolute_url()).text

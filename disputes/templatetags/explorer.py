@@ -14,15 +14,6 @@ from disputes.sources import LINE_REFERENCE
 
 register = template.Library()
 
-EVIDENCE_LINE = {
-    RetaliationLink.Evidence.STATED: "solid",
-    RetaliationLink.Evidence.CONFIRMED: "solid",
-    RetaliationLink.Evidence.IMPLIED: "dashed",
-    RetaliationLink.Evidence.SPECULATED: "dashed",
-    RetaliationLink.Evidence.DENIED: "struck",
-}
-
-
 # What json_script escapes, so that no string in the data can close the <script> element.
 _SCRIPT_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
 
@@ -86,11 +77,6 @@ def plain_date(value) -> str:
 def took(link) -> str:
     """How long the response came after its cause, as precisely as both dates allow."""
     return dates.elapsed(link.cause.date, link.response.date)
-
-
-@register.filter
-def line_style(evidence: str) -> str:
-    return EVIDENCE_LINE.get(evidence, "dashed")
 
 
 @register.simple_tag
