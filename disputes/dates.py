@@ -264,13 +264,20 @@ class FuzzyDate:
         return f"{self.year:04d}-{self.month:02d}-{self.day:02d}"
 
 
-def elapsed(cause: FuzzyDate, response: FuzzyDate) -> str:
+def elapsed(
+    cause: FuzzyDate,
+    response: FuzzyDate,
+    cause_not_before: FuzzyDate | None = None,
+    response_not_before: FuzzyDate | None = None,
+) -> str:
     """How long a response took after its cause, no more precisely than the dates allow.
 
     Each fuzzy date spans days, so the delay is a range: from the cause's last possible day
     to the response's first, up to the cause's first possible day to the response's last.
-    A narrow range reads "about 3 years"; a wide one says so ("2 to 15 months"); one that
-    may start at zero reads "up to 3 months".
+    A not-before bound that narrows a date moves its first possible day (a cause in "2011,
+    not before March 2011" took place in March at the earliest). A narrow range reads
+    "about 3 years"; a wide one says so ("2 to 15 months"); one that may start at zero reads
+    "up to 3 months".
     """
     if not cause.known or not response.known:
         return "unknown"
@@ -290,8 +297,8 @@ def elapsed(cause: FuzzyDate, response: FuzzyDate) -> str:
         return "within the month"
     if cause.month is None and response.month is None and cause.year == response.year:
         return "within the year"
-    lo_days = max((response.first_day() - cause.last_day()).days, 0)
-    hi_days = (response.last_day() - cause.first_day()).days
+    lo_days = max((_first_day(response, response_not_before) - cause.last_day()).days, 0)
+    hi_days = (response.last_day() - _first_day(cause, cause_not_before)).days
     unit, size = _unit_for(hi_days)
     mid = (lo_days + hi_days) / 2
     if lo_days and (hi_days - lo_days) <= mid / 2:
@@ -302,6 +309,10 @@ def elapsed(cause: FuzzyDate, response: FuzzyDate) -> str:
     if low == 0:
         return f"up to {_count(high, unit)}"
     return f"{low} to {high} {unit}s"
+
+
+def _first_day(date: FuzzyDate, not_before: FuzzyDate | None) -> datetime.date:
+    return not_before.first_day() if date.narrowed_by(not_before) else date.first_day()
 
 
 _UNITS = [(14, "day", 1), (60, "week", 7), (540, "month", 30.44), (None, "year", 365.25)]

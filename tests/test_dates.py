@@ -152,6 +152,20 @@ def test_elapsed_is_no_more_precise_than_the_dates(cause, response, text):
     assert elapsed(cause, response) == text
 
 
+def test_elapsed_starts_a_date_at_its_not_before_bound():
+    """The article's sentencing: "2011, not before March 2011", answered in November 2011,
+    came at most 9 months before (not 11, as from January)."""
+    sentenced, roundup = FuzzyDate(2011), FuzzyDate(2011, 11)
+    assert elapsed(sentenced, roundup) == "up to 11 months"
+    assert elapsed(sentenced, roundup, FuzzyDate(2011, 3)) == "up to 9 months"
+    # A response bound moves the shortest delay; a bound that says nothing new moves nothing.
+    assert elapsed(FuzzyDate(2011, 3), FuzzyDate(2011), None, FuzzyDate(2011, 6)) == (
+        "2 to 10 months"
+    )
+    assert elapsed(sentenced, roundup, FuzzyDate(2011)) == "up to 11 months"
+    assert elapsed(sentenced, roundup, FuzzyDate()) == "up to 11 months"
+
+
 @pytest.mark.parametrize(
     ("date", "not_before", "shown"),
     [

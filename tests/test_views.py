@@ -388,7 +388,8 @@ def test_each_link_says_how_long_the_response_took(client, article):
     from disputes.dates import elapsed
 
     for link in RetaliationLink.objects.select_related("cause", "response"):
-        took = elapsed(link.cause.date, link.response.date)
+        cause, response = link.cause, link.response
+        took = elapsed(cause.date, response.date, cause.not_before, response.not_before)
         html = client.get(link.get_absolute_url()).text
         assert f"response time: {took}" in html.replace("&#x27;", "'")
         step = client.get(link.response.get_absolute_url()).text

@@ -75,8 +75,10 @@ def plain_date(value) -> str:
 
 @register.filter
 def took(link) -> str:
-    """How long the response came after its cause, as precisely as both dates allow."""
-    return dates.elapsed(link.cause.date, link.response.date)
+    """How long the response came after its cause, as precisely as both dates (and their
+    not-before bounds) allow."""
+    cause, response = link.cause, link.response
+    return dates.elapsed(cause.date, response.date, cause.not_before, response.not_before)
 
 
 @register.simple_tag
