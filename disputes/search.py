@@ -102,6 +102,8 @@ STOPWORDS = frozenset(
 )
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _TERM = re.compile(r'(-?)"([^"]*)"?|(\S+)')
+# Typographic quotes mark a phrase as straight ones do (the search hint itself shows “ ”).
+_QUOTES = str.maketrans(dict.fromkeys("“”„«»", '"'))
 _STEMMER = stemmer("english")
 _PREFIX_MIN = 3
 
@@ -190,7 +192,7 @@ def parse(raw: str) -> Query:
             f"Your search is {len(query.text)} characters long; searches can be at most "
             f"{MAX_LENGTH}. Shorten it to the words that matter most."
         )
-    found = _TERM.findall(query.text)
+    found = _TERM.findall(query.text.translate(_QUOTES))
     if len(found) > MAX_TERMS:
         raise QueryTooLong(
             f"Your search has {len(found)} words; searches can have at most {MAX_TERMS}. "

@@ -144,6 +144,11 @@ def test_phrases_keep_their_word_order(article):
     event = Event.objects.get(title__startswith="A Moscow region court")
     assert ("event", event.pk, 0) in found('"Moscow region court"')
     assert ("event", event.pk, 0) not in found('"court region Moscow"')
+    # typed as the search hint shows it, in typographic quotes, or in Russian ones
+    for typed in ("“Moscow region court”", "„Moscow region court“", "«Moscow region court»"):
+        assert search.parse(typed).terms == search.parse('"Moscow region court"').terms, typed
+        assert found(typed) == found('"Moscow region court"'), typed
+    assert ("event", event.pk, 0) not in found("“court region Moscow”")
 
 
 def test_words_being_typed_match_as_prefixes_and_stems(article):
