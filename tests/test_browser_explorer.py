@@ -122,11 +122,28 @@ def test_walk_the_dispute_with_the_documented_keys(record, page):
     expect_in_dispute(page, base, dispute, events[1])
     page.keyboard.press("ArrowLeft")
     expect_in_dispute(page, base, dispute, events[0])
-    # typing in the search box is typing, not walking
+    # typing in the search box is typing, not walking; nor does a key walk from a control
+    # outside the step and the ladder (WCAG 2.1.4: active only where they apply)
     page.locator("#site-q").focus()
     page.keyboard.press("j")
+    page.locator(".brand").focus()
+    page.keyboard.press("j")
+    page.keyboard.press("ArrowRight")
+    page.wait_for_timeout(300)
     assert step_title(page) == events[0].title
+    assert page.url == base + dispute.step_url(events[0].pk)
     assert page.console_errors == []
+
+
+def test_the_focused_card_of_the_current_step_shows_focus(record, page):
+    base, dispute, events = record
+    page.goto(base + dispute.step_url(events[1].pk))
+    card = f"#ladder-step-{events[1].pk} .card-box"
+    rest = page.locator(card).evaluate("el => getComputedStyle(el).stroke")
+    tab_to(page, f"#ladder-step-{events[1].pk} a.step-card")
+    focused = page.locator(card).evaluate("el => getComputedStyle(el).stroke")
+    assert focused != rest
+    assert focused == "rgb(179, 89, 0)", "the site's focus colour (--focus)"
 
 
 def test_back_and_forward_restore_the_right_step_and_reload_gives_the_same_view(record, page):

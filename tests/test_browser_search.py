@@ -33,6 +33,49 @@ def test_typing_in_the_header_box_shows_live_results(base, page):
     assert page.console_errors == []
 
 
+def test_the_header_results_close_when_the_reader_moves_on(base, page):
+    """Left open, the list covers the page the reader tabs or clicks on to; Escape closes it
+    and keeps what was typed."""
+    event = Event.objects.order_by("pk").first()
+    page.goto(base + event.get_absolute_url())
+    box, first = page.locator("#site-q"), page.locator("#site-results .quick li").first
+    box.press_sequentially("pilot", delay=30)
+    first.wait_for()
+    box.press("Escape")
+    assert page.locator("#site-results").inner_html() == ""
+    assert box.input_value() == "pilot"
+    box.press_sequentially("s", delay=30)
+    first.wait_for()
+    for _ in range(40):  # through the results and on past the form
+        page.keyboard.press("Tab")
+        if not page.evaluate("() => document.activeElement.closest('.site-search')"):
+            break
+    assert page.locator("#site-results").inner_html() == ""
+    box.press_sequentially("x", delay=30)
+    box.press("Backspace")
+    first.wait_for()
+    page.locator("#step-title").click()
+    assert page.locator("#site-results").inner_html() == ""
+    assert page.console_errors == []
+
+
+def test_back_and_forward_show_the_query_of_the_page_in_the_box(base, page):
+    page.goto(base + "/search/")
+    box = page.locator("#q")
+    box.press_sequentially("pilot", delay=30)
+    page.wait_for_url("**/search/?q=pilot")
+    box.fill("")
+    box.press_sequentially("migrants", delay=30)
+    page.wait_for_url("**/search/?q=migrants")
+    page.go_back()
+    page.wait_for_url("**/search/?q=pilot")
+    page.wait_for_function("() => document.getElementById('q').value === 'pilot'")
+    page.go_forward()
+    page.wait_for_url("**/search/?q=migrants")
+    page.wait_for_function("() => document.getElementById('q').value === 'migrants'")
+    assert page.console_errors == []
+
+
 def test_the_search_page_updates_filters_and_pages_in_place(base, page):
     page.goto(base + "/search/")
     page.locator("#q").press_sequentially("Khukumow", delay=30)

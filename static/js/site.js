@@ -22,13 +22,26 @@ document.addEventListener("htmx:beforeSwap", (event) => {
   }
 });
 
-// The header's list of first results closes on Escape and when the box is emptied.
+// The header's list of first results closes on Escape (keeping what was typed), when the
+// box is emptied, and when focus or a click goes elsewhere: open, it would cover what the
+// reader moves on to.
+function closeQuickResults() {
+  document.getElementById("site-results")?.replaceChildren();
+}
 document.addEventListener("keydown", (event) => {
   const list = document.getElementById("site-results");
   if (event.key === "Escape" && list && list.childElementCount) {
-    list.replaceChildren();
+    event.preventDefault();
+    closeQuickResults();
     document.getElementById("site-q")?.focus();
   }
+});
+document.addEventListener("focusout", (event) => {
+  const form = event.target.closest && event.target.closest(".site-search");
+  if (form && !(event.relatedTarget && form.contains(event.relatedTarget))) closeQuickResults();
+});
+document.addEventListener("pointerdown", (event) => {
+  if (!(event.target.closest && event.target.closest(".site-search"))) closeQuickResults();
 });
 document.addEventListener("htmx:beforeRequest", (event) => {
   const box = event.detail.elt;
@@ -80,7 +93,11 @@ document.addEventListener("htmx:afterSettle", (event) => {
 });
 
 // Back and forward restore the page from htmx's history; point focus at the restored step.
+// The copy htmx kept has the search boxes as the page was loaded, not as typed since: they
+// show the query of the address restored.
 document.addEventListener("htmx:historyRestore", () => {
+  const query = new URLSearchParams(window.location.search).get("q") || "";
+  for (const box of document.querySelectorAll("#q, #site-q")) box.value = query;
   const heading = document.querySelector("#step [data-focus-on-swap]");
   if (heading) {
     heading.focus({ preventScroll: true });
@@ -89,11 +106,19 @@ document.addEventListener("htmx:historyRestore", () => {
 });
 
 // Keys for walking: left/right or k/j for the previous/next step (documented beside the
-// panel). They follow the panel's own links, so htmx walks in place as a click would.
+// panel). They follow the panel's own links, so htmx walks in place as a click would. They
+// act only while the reader is on the step or the ladder (or nowhere in particular), never
+// from a form, a list of results or another control (WCAG 2.1.4).
 document.addEventListener("keydown", (event) => {
   if (event.defaultPrevented || event.altKey || event.ctrlKey || event.metaKey) return;
   const where = event.target;
-  if (where.closest && where.closest("input, textarea, select, [contenteditable]")) return;
+  const onWalk =
+    where === document.body ||
+    where.id === "main" ||
+    (where.closest &&
+      where.closest("#step, #explorer") &&
+      !where.closest("input, textarea, select, summary, [contenteditable]"));
+  if (!onWalk) return;
   const rel = { ArrowLeft: "prev", k: "prev", ArrowRight: "next", j: "next" }[event.key];
   const link = rel && document.querySelector(`#step a[rel=${rel}]`);
   if (link) {
