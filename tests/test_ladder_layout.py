@@ -214,6 +214,8 @@ def test_an_inferred_date_says_why_with_its_sentences_linked(client, article):
     html = client.get(dispute.step_url(sentenced.pk)).text
     assert "<strong>Year inferred from sentences 4 and 8–10</strong>: not stated; after" in html
     assert f'<a href="{source}#s4">line 4 (sentence 4)</a>' in html
+    # a line of three sentences names all three (the pilots are freed in the third)
+    assert f'<a href="{source}#s8">line 8 (sentences 8–10)</a>' in html
     assert "<strong>Not before March 2011, from sentences 4–5</strong>" in html
     # the same words on the event's own page
     assert (

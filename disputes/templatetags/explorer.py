@@ -97,8 +97,10 @@ def date_note(note):
         found = note["lines"].get(line)
         if not found:
             return escape(match.group(0))
-        number, url = found[0]
-        return format_html('<a href="{}">{} (sentence {})</a>', url, match.group(0), number)
+        # a line of the source can hold several sentences: name them all, open at the first
+        numbers = [n for n, _ in found]
+        which = f"sentence{'s' if len(numbers) > 1 else ''} {_ranges(numbers)}"
+        return format_html('<a href="{}">{} ({})</a>', found[0][1], match.group(0), which)
 
     reason, html, at = note["reason"], [], 0
     for match in LINE_REFERENCE.finditer(reason):
