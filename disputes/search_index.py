@@ -132,13 +132,15 @@ def _detention(detention, quotes):
     person = str(detention.person) if shown else ""
     who = detention.group_description or person or "A person not yet in the record"
     held_by = detention.holding_country.name
+    until = f" to {detention.end}" if detention.end.known else ""
     return {
         "title": fold(f"{who}, held by {held_by}"),
         "names": fold(detention.person.name if shown else ""),
         "body": fold(detention.place, detention.group_size, detention.note),
         "label": f"{who}, held by {held_by}",
-        "line": f"From {detention.start} · {detention.get_ending_display()}",
-        "text": " ".join(p for p in (detention.place, detention.note) if p),
+        "line": f"From {detention.start}{until} · {detention.get_ending_display()}",
+        # place and note are two sentences of their own, not one run together
+        "text": " · ".join(p for p in (detention.place, detention.note) if p),
         "dispute_id": detention.dispute_id,
         "countries": [detention.holding_country.code],
         "year": detention.start_year,

@@ -269,6 +269,12 @@ def test_matches_are_marked_and_hostile_text_stays_inert(record, client):
     assert "<img" not in payload["results"][0]["excerpt_html"]
 
 
+def test_a_detention_result_says_when_it_ended_and_keeps_place_and_note_apart(article):
+    entry = SearchEntry.objects.get(kind="detention", label__startswith="a Russian pilot")
+    assert entry.line == "From March 2011 to November 2011 (year inferred) · released"
+    assert "to refuel · Freed" in entry.text, entry.text
+
+
 def test_excerpts_are_cut_around_the_first_match():
     text = "word " * 100 + "needle " + "word " * 100
     terms = search.parse("needle").positive
