@@ -81,7 +81,7 @@ class EventFeed(Feed):
         )
 
     def item_title(self, item):
-        return f"{item.title} ({item.when})"
+        return f"{item.title} – {item.when}"
 
     def item_description(self, item):
         return f"{item.actor}: {item.summary or item.title}"

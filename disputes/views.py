@@ -356,7 +356,7 @@ def dispute_detail(request, pk, slug, event_pk=None):
     if event_pk is not None:
         # A step seen in its dispute: the event's permalink stays its canonical address.
         when = selected.when
-        title = f"{selected.title} ({when}) · {dispute}"
+        title = f"{selected.title} – {when} · {dispute}"
         description = f"{when} · {selected.actor}: {selected.summary or selected.title}"
         url = selected.get_absolute_url()
     meta = _meta(request, dispute, description, url=url, title=title)
@@ -407,7 +407,7 @@ def event_detail(request, pk, slug):
     if redirect:
         return redirect
     when = event.when
-    title = f"{event.title} ({when})"
+    title = f"{event.title} – {when}"  # a dash: `when` may hold parentheses of its own
     if _wants_fragment(request):
         meta = {"title": title}  # a swapped panel changes the document's title, nothing else
     else:
@@ -623,7 +623,7 @@ def oembed(request):
         {
             "version": "1.0",
             "type": "rich",
-            "title": f"{event.title} ({event.when})",
+            "title": f"{event.title} – {event.when}",
             "provider_name": "Dispute Explorer",
             "provider_url": request.build_absolute_uri("/"),
             "width": width,

@@ -56,7 +56,7 @@ def test_event_page_full_fragment_and_restore(client, dispute):
     assert fragment.status_code == 200
     assert not is_full_page(fragment.text)
     assert fragment.text.lstrip().startswith("<title>")
-    assert f"<title>{event.title} ({event.date})" in fragment.text
+    assert f"<title>{event.title} – {event.date}" in fragment.text
     assert 'id="step"' in fragment.text
     assert "site-header" not in fragment.text
     assert "hx-request" in vary(fragment)
@@ -132,7 +132,7 @@ def test_the_dispute_at_a_step_is_a_full_page_or_the_explorer_fragment(client, d
     assert f'id="rung-item-{events[4].pk}"' in full.text
     assert re.search(rf'class="[^"]*is-current[^"]*" id="rung-item-{events[4].pk}"', full.text)
     # shared, it previews as the step and names the event's permalink as canonical
-    assert f"<title>{events[4].title} ({events[4].when}) · {dispute}" in full.text
+    assert f"<title>{events[4].title} – {events[4].when} · {dispute}" in full.text
     assert f'rel="canonical" href="http://testserver{events[4].get_absolute_url()}"' in full.text
     assert "hx-request" in vary(full)
 
@@ -333,6 +333,18 @@ def test_stale_slug_redirects_permanently_to_the_canonical_url(client, dispute, 
     assert short.status_code == 301 and short["Location"] == canonical
 
 
+def test_a_dated_title_nests_no_parentheses(client, article):
+    """ "The pilots sentenced to 8 1/2 years (2011, not before March 2011 (year inferred))"
+    read badly in a tab, a feed reader and an embed."""
+    event = Event.objects.get(title__startswith="The pilots sentenced")
+    expected = f"{event.title} – 2011, not before March 2011 (year inferred)"
+    html = client.get(event.get_absolute_url()).text
+    assert f"<title>{expected} · " in html
+    assert f"<title>{expected}</title>" in client.get(reverse("disputes:feed")).text
+    oembed = client.get(reverse("disputes:oembed"), {"url": event.get_absolute_url()}).json()
+    assert oembed["title"] == expected
+
+
 @pytest.mark.parametrize("model", PUBLIC_MODELS, ids=lambda m: m.__name__)
 def test_permalink_pages_carry_canonical_title_and_previews(client, dispute, model):
     obj = model.objects.first()
@@ -479,4 +491,4 @@ def test_a_date_bounded_by_an_earlier_step_says_not_before_with_its_reason(clien
     assert '<time datetime="2040">2040</time>' in html
     assert ', not before <time datetime="2040-03">March 2040</time>' in html
     assert "<strong>Not before March 2040</strong>: told after the March step</p>" in html
-    assert f"<title>{event.title} (2040, not before March 2040)" in html
+    assert f"<title>{event.title} – 2040, not before March 2040" in html
