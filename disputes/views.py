@@ -984,10 +984,15 @@ def search_json(request):
 
 
 def page_not_found(request, exception):
+    """The 404 page; for an address of data (`….json`, or `Accept: application/json`), the
+    same as data: an error object, as the JSON a reader's program asked for."""
     message = ""
     if exception and isinstance(getattr(exception, "args", None), tuple) and exception.args:
         first = exception.args[0]
         message = first if isinstance(first, str) else ""
+    if request.path.endswith(".json") or serializers.wants_json(request):
+        text = message or "Nothing in the record has this address."
+        return _json(serializers.envelope("error", {"error": text}), status=404)
     return render(request, "404.html", {"message": message}, status=404)
 
 

@@ -145,11 +145,28 @@ def test_drafts_have_no_twin_and_are_in_no_twin(client, article):
     for obj in (draft, person, link):
         assert client.get(twin_url(obj)).status_code == 404
         assert client.get(obj.get_absolute_url(), **JSON).status_code == 404
+    # as data, the same answer a record that never existed gets
+    assert client.get(twin_url(draft)).json()["error"] == f"No event with ID {draft.pk}."
+    assert client.get("/events/99999/x.json").json()["error"] == "No event with ID 99999."
     texts = [client.get(twin_url(dispute)).text, client.get(twin_url(public)).text]
     for text in texts:
         assert "Zanzibarian" not in text and "Quentin" not in text
     _cite(draft)
     assert client.get(twin_url(draft)).status_code == 200
+
+
+def test_an_address_of_data_that_leads_nowhere_is_a_json_404(client, article, validate_payload):
+    """A program that asked for JSON gets JSON back, errors included; a browser the page."""
+    for response in (
+        client.get("/events/99999/nothing.json"),
+        client.get("/events/99999/nothing/", **JSON),
+        client.get("/no-such-list.json"),
+    ):
+        assert response.status_code == 404
+        assert response["Content-Type"].startswith("application/json")
+        validate_payload(response.json(), "error")
+    page = client.get("/events/99999/nothing/")
+    assert page.status_code == 404 and page["Content-Type"].startswith("text/html")
 
 
 def test_search_json_and_its_refusals_validate_against_their_schemas(
