@@ -10,7 +10,8 @@ from __future__ import annotations
 from django.contrib.sitemaps import Sitemap
 from django.contrib.syndication.views import Feed
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 from django.views.decorators.http import require_safe
@@ -56,6 +57,15 @@ def robots_txt(request):
     sitemap = request.build_absolute_uri(reverse("disputes:sitemap"))
     lines = ["User-agent: *", "Disallow: /admin/", "", f"Sitemap: {sitemap}", ""]
     return HttpResponse("\n".join(lines), content_type="text/plain; charset=utf-8")
+
+
+@require_safe
+@public_page
+def favicon(request):
+    """/favicon.ico, which browsers ask for where no page names an icon (the JSON twins, the
+    feeds): the site's icon, under its hashed name (a temporary redirect, as that name
+    changes with the file)."""
+    return redirect(static("favicon.svg"))
 
 
 # --- feeds ---------------------------------------------------------------------------------

@@ -60,6 +60,7 @@ short_patterns = [
 
 findable_patterns = [
     path("robots.txt", findable.robots_txt, name="robots"),
+    path("favicon.ico", findable.favicon, name="favicon"),
     path(
         "sitemap.xml",
         require_safe(public_page(sitemap_views.index)),

@@ -65,6 +65,13 @@ def test_the_sitemap_lists_every_public_permalink_with_its_last_change(client, d
     assert not any(f"/events/{draft.pk}/" in url for url in entries)
 
 
+def test_favicon_ico_leads_to_the_sites_icon(client, db):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 302
+    icon = client.get(response["Location"])
+    assert icon.status_code == 200 and icon["Content-Type"] == "image/svg+xml"
+
+
 def test_robots_txt_points_to_the_sitemap_and_keeps_crawlers_out_of_the_admin(client, db):
     response = client.get("/robots.txt")
     assert response.status_code == 200
