@@ -254,7 +254,7 @@ def _ladder(dispute, countries, page_number, selected_pk=None):
     }
 
 
-PHONE_GAP_DAYS = 90
+PHONE_GAP_DAYS = 30  # on a phone, a wait longer than a month is said between two cards
 
 
 def _days_of(event):

@@ -296,6 +296,10 @@ def test_at_1280_px_the_picture_and_the_panel_stand_side_by_side(record, browser
     page.goto(base + dispute.step_url(events[2].pk))
     assert page.locator(".ladder-svg").is_visible()
     assert not page.locator(".timeline").first.is_visible()
+    # the words above the ladder describe the picture shown, not the phone's cards
+    assert page.locator(".for-picture").is_visible()
+    assert not page.locator(".for-timeline").is_visible()
+    assert page.locator(".legend-time").first.is_visible()
     figure, panel = box(page, ".ladder-figure"), box(page, ".walk-panel")
     assert panel["x"] >= figure["x"] + figure["width"]
     # every link is drawn, and focusing one by keyboard marks both of its steps
@@ -328,8 +332,17 @@ def test_at_390_px_a_timeline_with_the_panel_under_the_selected_step(record, bro
     marks = page.locator(".rung-link .mark-sample")
     assert marks.count() == RetaliationLink.objects.count()
     assert all(marks.nth(i).is_visible() for i in range(marks.count()))
-    assert page.locator(".timeline .gap").first.inner_text() == "1 year with nothing recorded"
-    assert page.locator(".timeline .gap").first.is_visible()
+    # every wait longer than a month is said (March 2011 came two months after 2010)
+    gaps = page.locator(".timeline .gap")
+    assert gaps.all_inner_texts() == [
+        "1 year with nothing recorded",
+        "2 months with nothing recorded",
+    ]
+    assert gaps.first.is_visible()
+    # and the words above describe the cards, not the picture, which is not shown
+    assert page.locator(".for-timeline").is_visible()
+    assert not page.locator(".for-picture").is_visible()
+    assert not page.locator(".legend-time").first.is_visible()
     for event in events[:4]:
         if event != events[0]:
             page.locator("#step a[rel=next]").click()

@@ -303,6 +303,12 @@ def test_big_dispute_pages_its_ladder(client, db):
     big = make_dispute(120, seed=3)
     events = ordered(big)
     first = client.get(big.get_absolute_url()).text
+    # a link to a step on a later page is in the words, which every width shows
+    words = first[first.index('id="words-title"') :]
+    later = RetaliationLink.objects.public().filter(cause__in=events[:50], response__in=events[50:])
+    assert later, "the generated dispute links across its pages"
+    for link in later:
+        assert f"Provoked “{link.response.title}”, on a later page" in words.replace("&#x27;", "'")
     assert first.count('class="rung ') == 50
     # absolute, so that the link still works after htmx pushed a step's URL
     assert f'rel="next" href="{big.get_absolute_url()}?page=2"' in first
