@@ -59,6 +59,24 @@ def test_the_header_results_close_when_the_reader_moves_on(base, page):
     assert page.console_errors == []
 
 
+def test_the_keyboard_can_skip_the_filters_to_the_results(base, browser):
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto(base + "/search/?q=pilot")
+    page.locator("#q").focus()
+    for _ in range(3):
+        page.keyboard.press("Tab")
+        if page.evaluate("() => document.activeElement.classList.contains('skip-inline')"):
+            break
+    skip = page.locator(".skip-inline")
+    assert skip.is_visible() and skip.inner_text() == "Skip the filters to the results"
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => document.activeElement.id === 'result-groups'")
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.closest('.result-list') !== null")
+    context.close()
+
+
 def test_back_and_forward_show_the_query_of_the_page_in_the_box(base, page):
     page.goto(base + "/search/")
     box = page.locator("#q")
