@@ -146,6 +146,46 @@ def test_the_focused_card_of_the_current_step_shows_focus(record, page):
     assert focused == "rgb(179, 89, 0)", "the site's focus colour (--focus)"
 
 
+def in_view(page, selector) -> bool:
+    return page.evaluate(
+        """s => { const b = document.querySelector(s).getBoundingClientRect();
+                  return b.top >= 0 && b.bottom <= window.innerHeight; }""",
+        selector,
+    )
+
+
+def test_walking_scrolls_only_to_bring_the_step_into_view(record, browser):
+    """On a wide screen the panel's heading is in view beside the ladder: walking must not
+    move the page. On a phone, Back lands focus on a heading the reader can see."""
+    base, dispute, events = record
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(base + dispute.get_absolute_url())
+    assert in_view(page, "#step-title")
+    for event in events[1:4]:
+        page.keyboard.press("j")
+        expect_in_dispute(page, base, dispute, event)
+    assert page.evaluate("() => window.scrollY") == 0
+    context.close()
+
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto(base + dispute.get_absolute_url())
+    for event in events[1:3]:
+        page.locator("#step a[rel=next]").click()
+        expect_in_dispute(page, base, dispute, event)
+    page.locator("#step .chain-target").first.click()
+    page.wait_for_function(
+        "t => document.querySelector('#step-title')?.textContent.trim() !== t", arg=events[2].title
+    )
+    page.go_back()
+    page.wait_for_url(base + dispute.step_url(events[2].pk))
+    page.wait_for_function("() => document.activeElement?.id === 'step-title'")
+    page.wait_for_timeout(200)  # htmx puts the scroll back on its next tick
+    assert in_view(page, "#step-title")
+    context.close()
+
+
 def test_back_and_forward_restore_the_right_step_and_reload_gives_the_same_view(record, page):
     base, dispute, events = record
     page.goto(base + dispute.get_absolute_url())

@@ -66,6 +66,15 @@ document.addEventListener("htmx:sendError", () => {
 // moves to its heading (tabindex="-1", marked data-focus-on-swap) and the live region says
 // what changed. Content that only updates beside the reader (search results while typing)
 // carries data-announce without data-focus-on-swap, so focus stays in the search box.
+// Scroll only when the element is not already in view: the panel is sticky beside the
+// ladder on a wide screen, and scrolling it "into view" there moved the page at every step.
+function bringIntoView(element) {
+  const box = element.getBoundingClientRect();
+  if (box.top < 0 || box.bottom > window.innerHeight) {
+    element.scrollIntoView({ block: "start", behavior: "auto" });
+  }
+}
+
 function settle(root) {
   if (!root || root === document.body || !root.querySelector) return;
   // A dispute's ladder and panel, swapped together, name the heading to land on.
@@ -75,7 +84,7 @@ function settle(root) {
     (root.matches("[data-focus-on-swap]") ? root : root.querySelector("[data-focus-on-swap]"));
   if (heading) {
     heading.focus({ preventScroll: true });
-    heading.scrollIntoView({ block: "start", behavior: "auto" });
+    bringIntoView(heading);
     announce(heading.dataset.announce || heading.textContent.trim());
     return;
   }
@@ -101,6 +110,9 @@ document.addEventListener("htmx:historyRestore", () => {
   const heading = document.querySelector("#step [data-focus-on-swap]");
   if (heading) {
     heading.focus({ preventScroll: true });
+    // htmx puts the scroll back where the reader left it on its next tick; after that, the
+    // heading is brought into view if focus would otherwise be out of sight
+    window.setTimeout(() => bringIntoView(heading), 0);
     announce(heading.dataset.announce || heading.textContent.trim());
   }
 });
