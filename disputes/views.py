@@ -94,13 +94,22 @@ def _meta(request, obj, description: str, kind: str = "article", title: str = ""
     """What a shared link previews: title, description, canonical URL (absolute); what a
     machine reads: the JSON twin's address, and the record in schema.org terms (JSON-LD)."""
     return {
+        **_addresses(request, obj, url),
         "title": title or str(obj),
         "description": Truncator(" ".join(description.split())).chars(200),
-        "url": request.build_absolute_uri(url or obj.get_absolute_url()),
         "type": kind,
-        "last_changed": obj.last_changed,
-        "json_url": request.build_absolute_uri(obj.get_absolute_url().rstrip("/") + ".json"),
         "jsonld": findable.jsonld(obj, request.build_absolute_uri),
+    }
+
+
+def _addresses(request, obj, url=None) -> dict:
+    """The page's canonical URL, its JSON twin's and when its record last changed: what a
+    swapped fragment updates in the page around it (disputes/_page_links.html)."""
+    own = obj.get_absolute_url()
+    return {
+        "url": request.build_absolute_uri(url or own),
+        "json_url": request.build_absolute_uri(own.rstrip("/") + ".json"),
+        "last_changed": obj.last_changed,
     }
 
 
@@ -409,7 +418,8 @@ def event_detail(request, pk, slug):
     when = event.when
     title = f"{event.title} – {when}"  # a dash: `when` may hold parentheses of its own
     if _wants_fragment(request):
-        meta = {"title": title}  # a swapped panel changes the document's title, nothing else
+        # a swapped panel changes the document's title and addresses, nothing else
+        meta = {"title": title, **_addresses(request, event)}
     else:
         meta = {
             **_meta(

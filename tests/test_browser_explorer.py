@@ -154,6 +154,39 @@ def in_view(page, selector) -> bool:
     )
 
 
+def test_after_a_walk_the_page_names_the_new_steps_addresses(record, page):
+    """A browser's share menu and a reader's tools take the canonical and JSON addresses from
+    the page: after a swap they are the step walked to, not the first one."""
+    base, dispute, events = record
+
+    def addresses():
+        return page.evaluate(
+            """() => [...document.querySelectorAll('link[rel=canonical], #json-twin')]
+                     .map(l => l.getAttribute('href'))"""
+        )
+
+    page.goto(base + events[0].get_absolute_url())
+    page.keyboard.press("j")
+    expect_step(page, base + events[1].get_absolute_url(), events[1])
+    own = base + events[1].get_absolute_url()
+    assert addresses() == [own, own.rstrip("/") + ".json"]
+    changed = events[1].last_changed.strftime("%Y-%m-%d")
+    assert page.locator("#last-changed time").get_attribute("datetime").startswith(changed)
+    assert page.locator("#last-changed").count() == 1
+    page.keyboard.press("j")
+    expect_step(page, base + events[2].get_absolute_url(), events[2])
+    page.go_back()  # from htmx's copy of the page, whose head it does not keep
+    page.wait_for_url(own)
+    page.wait_for_function("u => document.getElementById('canonical').href === u", arg=own)
+    assert addresses() == [own, own.rstrip("/") + ".json"]
+    # in the dispute, the step's permalink stays its canonical address
+    page.goto(base + dispute.get_absolute_url())
+    page.keyboard.press("j")
+    expect_in_dispute(page, base, dispute, events[1])
+    assert addresses()[0] == own
+    assert page.console_errors == []
+
+
 def test_walking_scrolls_only_to_bring_the_step_into_view(record, browser):
     """On a wide screen the panel's heading is in view beside the ladder: walking must not
     move the page. On a phone, Back lands focus on a heading the reader can see."""

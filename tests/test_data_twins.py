@@ -185,7 +185,7 @@ def test_each_permalink_page_points_to_its_twin(client, article):
         obj = model.objects.public().first()
         html = client.get(obj.get_absolute_url()).text
         assert (
-            f'<link rel="alternate" type="application/json" href="http://testserver{twin_url(obj)}"'
+            f'<link id="json-twin" rel="alternate" type="application/json" href="http://testserver{twin_url(obj)}"'
             in html
         )
 

@@ -394,7 +394,10 @@ def test_every_page_has_a_search_box_that_shows_results_as_you_type(client, arti
 
 def test_search_page_is_shareable(client, record):
     html = client.get(URL, {"q": "Bordurian step"}).text
-    assert '<link rel="canonical" href="http://testserver/search/?q=Bordurian+step">' in html
+    assert (
+        '<link id="canonical" rel="canonical" href="http://testserver/search/?q=Bordurian+step">'
+        in html
+    )
     assert "<title>Search: Bordurian step · Dispute Explorer</title>" in html
 
 

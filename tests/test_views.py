@@ -358,7 +358,7 @@ def test_permalink_pages_carry_canonical_title_and_previews(client, dispute, mod
     assert response.status_code == 200
     html = response.text
     canonical = "http://testserver" + obj.get_absolute_url()
-    assert f'<link rel="canonical" href="{canonical}">' in html
+    assert f'<link id="canonical" rel="canonical" href="{canonical}">' in html
     assert f'<meta property="og:url" content="{canonical}">' in html
     for tag in ('property="og:title"', 'property="og:description"', 'property="og:type"'):
         assert re.search(rf'<meta {tag} content="[^"]+">', html), tag

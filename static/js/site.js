@@ -107,6 +107,11 @@ document.addEventListener("htmx:afterSettle", (event) => {
 document.addEventListener("htmx:historyRestore", () => {
   const query = new URLSearchParams(window.location.search).get("q") || "";
   for (const box of document.querySelectorAll("#q, #site-q")) box.value = query;
+  // The head is not in htmx's copy: its canonical and JSON addresses come from the body's.
+  const addresses = document.getElementById("last-changed")?.dataset || {};
+  for (const [id, value] of [["canonical", addresses.canonical], ["json-twin", addresses.json]]) {
+    if (value) document.getElementById(id)?.setAttribute("href", value);
+  }
   const heading = document.querySelector("#step [data-focus-on-swap]");
   if (heading) {
     heading.focus({ preventScroll: true });
