@@ -343,6 +343,10 @@ def _entries(kind: str, records: list) -> list:
     for record in records:
         fields = document(record, quotes)
         own = quotes.get((kind, record.pk), []) + fields.pop("quotes_extra", [])
+        if not fields.get("text"):
+            # nothing of its own to excerpt (a country): its quotes, so that a result found
+            # through them shows why
+            fields["text"] = " · ".join(own)
         entries.append(
             SearchEntry(
                 kind=kind,

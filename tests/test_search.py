@@ -275,6 +275,17 @@ def test_a_detention_result_says_when_it_ended_and_keeps_place_and_note_apart(ar
     assert "to refuel · Freed" in entry.text, entry.text
 
 
+def test_a_record_found_through_its_quotes_shows_them(client, article):
+    """Tajikistan matches "pilot" only through its quote ("Tajik authorities detained a
+    Russian pilot"): the result shows that sentence, marked."""
+    tajikistan = SearchEntry.objects.get(kind="country", label="Tajikistan")
+    assert "detained a Russian pilot" in tajikistan.text
+    html = client.get(URL, {"q": "pilot"}).text
+    result = html[html.index(tajikistan.url) :]
+    result = result[: result.index("</li>")]
+    assert '<p class="excerpt">' in result and "<mark>pilot</mark>" in result
+
+
 def test_excerpts_are_cut_around_the_first_match():
     text = "word " * 100 + "needle " + "word " * 100
     terms = search.parse("needle").positive
