@@ -106,6 +106,10 @@ def render(picture: ladder.Layout, title: str, lane_names: dict[str, str]) -> by
             draw.line(teeth, fill=MUTED, width=2)
         label = _fit(draw, cut.label, small, area_w)
         x = at((ladder.RAIL_A + ladder.RAIL_B) / 2, 0)[0] - draw.textlength(label, small) / 2
+        # on paper of its own: a cut scaled down to a preview is thinner than the words
+        box = draw.textbbox((x, (y0 + y1) / 2 - 8), label, font=small)
+        top, bottom = min(box[1], y0) - 3, max(box[3], y1) + 3  # the zigzags break for it
+        draw.rectangle([box[0] - 4, top, box[2] + 4, bottom], fill=PAPER)
         draw.text((x, (y0 + y1) / 2 - 8), label, MUTED, small)
 
     for step in picture.steps:
