@@ -85,6 +85,9 @@ def test_an_editor_turns_two_sentences_into_a_dated_public_event_in_a_dozen_acti
         ".includes('Read as: 28 Dec 2011 (day precision)')"
     )
     assert no_sideways_scroll(page), "the event form scrolls sideways at 1,280 px"
+    # a title or a reason is read whole, not through a 20-character slot
+    for field in ("#id_title", "#id_date_inferred"):
+        assert page.locator(field).bounding_box()["width"] > 500, field
     page.screenshot(path=str(artifacts_dir / "admin-event-form-1280.png"), full_page=True)
     editor.click("input[name=_save]", "Save")
     page.wait_for_url("**/admin/disputes/event/")
