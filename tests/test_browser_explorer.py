@@ -187,6 +187,27 @@ def test_after_a_walk_the_page_names_the_new_steps_addresses(record, page):
     assert page.console_errors == []
 
 
+def test_the_ladders_sticky_lane_heads_never_hide_what_has_focus(record, browser):
+    base, dispute, events = record
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(base + dispute.get_absolute_url())
+    page.locator(".words-list a").first.focus()
+    hidden = []
+    for _ in range(14):  # back up through the ladder's lines and cards
+        page.keyboard.press("Shift+Tab")
+        hidden += page.evaluate(
+            """() => {
+                const f = document.activeElement, heads = document.querySelector('.lane-heads');
+                if (!f.closest('.ladder-figure')) return [];
+                const b = f.getBoundingClientRect(), h = heads.getBoundingClientRect();
+                return b.top < h.bottom - 1 ? [f.getAttribute('aria-label') || f.textContent] : [];
+            }"""
+        )
+    assert hidden == []
+    context.close()
+
+
 def test_walking_scrolls_only_to_bring_the_step_into_view(record, browser):
     """On a wide screen the panel's heading is in view beside the ladder: walking must not
     move the page. On a phone, Back lands focus on a heading the reader can see."""
