@@ -234,7 +234,9 @@ def _ladder(dispute, countries, page_number, selected_pk=None):
                 "row": row_of[event.pk],
                 "lane": lane_of.get(event.actor_id, "b"),
                 "incoming": incoming[event.pk],
-                "outgoing_later": [x for x in outgoing[event.pk] if x.response_id not in row_of],
+                "outgoing_elsewhere": [
+                    x for x in outgoing[event.pk] if x.response_id not in row_of
+                ],
                 # on a phone, a long wait before this step is said between the cards
                 "gap": ladder_module.gap_label(gap) if gap > PHONE_GAP_DAYS else "",
             }

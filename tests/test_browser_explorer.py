@@ -114,6 +114,9 @@ def test_walk_the_dispute_with_the_documented_keys(record, page):
     base, dispute, events = record
     page.goto(base + dispute.get_absolute_url())
     assert "previous step" in page.locator(".keys").inner_text()
+    page.keyboard.press("j")  # a letter does nothing until the step or the ladder has focus
+    page.wait_for_timeout(300)
+    assert step_title(page) == events[0].title
     page.keyboard.press("ArrowRight")
     expect_in_dispute(page, base, dispute, events[1])
     page.keyboard.press("j")
@@ -166,8 +169,17 @@ def test_after_a_walk_the_page_names_the_new_steps_addresses(record, page):
         )
 
     page.goto(base + events[0].get_absolute_url())
-    page.keyboard.press("j")
+    page.evaluate(
+        """() => { window.said = [];
+                   new MutationObserver(() => { const t = document.getElementById('live')
+                     .textContent; if (t) window.said.push(t); })
+                   .observe(document.getElementById('live'),
+                            {childList: true, characterData: true, subtree: true}); }"""
+    )
+    page.keyboard.press("ArrowRight")
     expect_step(page, base + events[1].get_absolute_url(), events[1])
+    page.wait_for_timeout(300)
+    assert len(page.evaluate("() => window.said")) == 1, "the step is announced once"
     own = base + events[1].get_absolute_url()
     assert addresses() == [own, own.rstrip("/") + ".json"]
     changed = events[1].last_changed.strftime("%Y-%m-%d")
@@ -181,7 +193,7 @@ def test_after_a_walk_the_page_names_the_new_steps_addresses(record, page):
     assert addresses() == [own, own.rstrip("/") + ".json"]
     # in the dispute, the step's permalink stays its canonical address
     page.goto(base + dispute.get_absolute_url())
-    page.keyboard.press("j")
+    page.keyboard.press("ArrowRight")
     expect_in_dispute(page, base, dispute, events[1])
     assert addresses()[0] == own
     assert page.console_errors == []
@@ -217,7 +229,7 @@ def test_walking_scrolls_only_to_bring_the_step_into_view(record, browser):
     page.goto(base + dispute.get_absolute_url())
     assert in_view(page, "#step-title")
     for event in events[1:4]:
-        page.keyboard.press("j")
+        page.keyboard.press("ArrowRight")
         expect_in_dispute(page, base, dispute, event)
     assert page.evaluate("() => window.scrollY") == 0
     context.close()

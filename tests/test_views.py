@@ -196,7 +196,7 @@ def test_an_event_page_offers_to_see_it_in_the_dispute(client, dispute):
     event = ordered(dispute)[3]
     html = client.get(event.get_absolute_url()).text
     assert f'href="{dispute.step_url(event.pk)}">See it in the dispute</a>' in html
-    assert "<kbd>→</kbd> or <kbd>j</kbd> next step" in html  # the keys, documented
+    assert "<kbd>→</kbd> next step; on a step or the ladder, <kbd>k</kbd> and <kbd>j</kbd> too" in html  # the keys, documented
     assert f'rel="canonical" href="http://testserver{event.get_absolute_url()}"' in html
 
 
@@ -308,7 +308,8 @@ def test_big_dispute_pages_its_ladder(client, db):
     later = RetaliationLink.objects.public().filter(cause__in=events[:50], response__in=events[50:])
     assert later, "the generated dispute links across its pages"
     for link in later:
-        assert f"Provoked “{link.response.title}”, on a later page" in words.replace("&#x27;", "'")
+        title = f">{link.response.title}</a>”, on another page of the ladder"
+        assert title in words.replace("&#x27;", "'")
     assert first.count('class="rung ') == 50
     # absolute, so that the link still works after htmx pushed a step's URL
     assert f'rel="next" href="{big.get_absolute_url()}?page=2"' in first

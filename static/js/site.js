@@ -20,6 +20,11 @@ document.addEventListener("htmx:beforeSwap", (event) => {
     event.detail.shouldSwap = true;
     event.detail.isError = false;
   }
+  // Results that arrive after the reader left the header's box would open the list again.
+  const form = document.querySelector(".site-search");
+  if (target && target.id === "site-results" && !form?.contains(document.activeElement)) {
+    event.detail.shouldSwap = false;
+  }
 });
 
 // The header's list of first results closes on Escape (keeping what was typed), when the
@@ -37,8 +42,11 @@ document.addEventListener("keydown", (event) => {
   }
 });
 document.addEventListener("focusout", (event) => {
+  // Only when focus lands outside: Safari gives a clicked link no focus (relatedTarget is
+  // null), and closing then would take the result away before the click reaches it.
   const form = event.target.closest && event.target.closest(".site-search");
-  if (form && !(event.relatedTarget && form.contains(event.relatedTarget))) closeQuickResults();
+  const to = event.relatedTarget;
+  if (form && to && !form.contains(to)) closeQuickResults();
 });
 document.addEventListener("pointerdown", (event) => {
   if (!(event.target.closest && event.target.closest(".site-search"))) closeQuickResults();
@@ -92,7 +100,15 @@ function settle(root) {
   if (message) announce(message.dataset.announce);
 }
 
+// htmx says afterSettle once for each element it settled, out-of-band ones included (the
+// page's addresses after a walk): focus and announce once a response.
+const settled = new WeakSet();
 document.addEventListener("htmx:afterSettle", (event) => {
+  const xhr = event.detail.xhr;
+  if (xhr) {
+    if (settled.has(xhr)) return;
+    settled.add(xhr);
+  }
   if (event.detail.requestConfig && event.detail.requestConfig.verb === "get") {
     const target = event.detail.target;
     // An outerHTML swap replaces the target: look the new element up by its id.
@@ -124,18 +140,18 @@ document.addEventListener("htmx:historyRestore", () => {
 
 // Keys for walking: left/right or k/j for the previous/next step (documented beside the
 // panel). They follow the panel's own links, so htmx walks in place as a click would. They
-// act only while the reader is on the step or the ladder (or nowhere in particular), never
-// from a form, a list of results or another control (WCAG 2.1.4).
+// act only while the reader is on the step or the ladder, never from a form, a list of
+// results or another control; the arrows also from nowhere in particular (after a page
+// loads). Letters act only where they apply, as WCAG 2.1.4 asks of single-letter keys.
 document.addEventListener("keydown", (event) => {
   if (event.defaultPrevented || event.altKey || event.ctrlKey || event.metaKey) return;
   const where = event.target;
-  const onWalk =
-    where === document.body ||
-    where.id === "main" ||
-    (where.closest &&
-      where.closest("#step, #explorer") &&
-      !where.closest("input, textarea, select, summary, [contenteditable]"));
-  if (!onWalk) return;
+  const inWalk =
+    where.closest &&
+    where.closest("#step, #explorer") &&
+    !where.closest("input, textarea, select, summary, [contenteditable]");
+  const arrow = event.key === "ArrowLeft" || event.key === "ArrowRight";
+  if (!(inWalk || (arrow && (where === document.body || where.id === "main")))) return;
   const rel = { ArrowLeft: "prev", k: "prev", ArrowRight: "next", j: "next" }[event.key];
   const link = rel && document.querySelector(`#step a[rel=${rel}]`);
   if (link) {
