@@ -299,6 +299,8 @@ def elapsed(
         return "within the year"
     lo_days = max((_first_day(response, response_not_before) - cause.last_day()).days, 0)
     hi_days = (response.last_day() - _first_day(cause, cause_not_before)).days
+    if hi_days < 0:  # a bound puts the cause after every day the response can be
+        return "before its cause"
     unit, size = _unit_for(hi_days)
     mid = (lo_days + hi_days) / 2
     if lo_days and (hi_days - lo_days) <= mid / 2:

@@ -60,11 +60,10 @@ def robots_txt(request):
 
 
 @require_safe
-@public_page
 def favicon(request):
     """/favicon.ico, which browsers ask for where no page names an icon (the JSON twins, the
-    feeds): the site's icon, under its hashed name (a temporary redirect, as that name
-    changes with the file)."""
+    feeds): the site's icon, under its hashed name (a temporary redirect kept by no cache,
+    as that name changes with the file)."""
     return redirect(static("favicon.svg"))
 
 

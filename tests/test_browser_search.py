@@ -85,6 +85,10 @@ def test_back_and_forward_show_the_query_of_the_page_in_the_box(base, page):
     box.fill("")
     box.press_sequentially("migrants", delay=30)
     page.wait_for_url("**/search/?q=migrants")
+    # the page names the search it shows as its address, for a share menu
+    page.wait_for_function(
+        "() => document.getElementById('canonical').href.endsWith('/search/?q=migrants')"
+    )
     page.go_back()
     page.wait_for_url("**/search/?q=pilot")
     page.wait_for_function("() => document.getElementById('q').value === 'pilot'")

@@ -164,6 +164,8 @@ def test_elapsed_starts_a_date_at_its_not_before_bound():
     )
     assert elapsed(sentenced, roundup, FuzzyDate(2011)) == "up to 11 months"
     assert elapsed(sentenced, roundup, FuzzyDate()) == "up to 11 months"
+    # a bound that puts the cause after the response's last day says so, as dates do
+    assert elapsed(sentenced, FuzzyDate(2011, 10), FuzzyDate(2011, 11)) == "before its cause"
 
 
 @pytest.mark.parametrize(
