@@ -196,7 +196,8 @@ def test_an_event_page_offers_to_see_it_in_the_dispute(client, dispute):
     event = ordered(dispute)[3]
     html = client.get(event.get_absolute_url()).text
     assert f'href="{dispute.step_url(event.pk)}">See it in the dispute</a>' in html
-    assert "<kbd>→</kbd> next step; on a step or the ladder, <kbd>k</kbd> and <kbd>j</kbd> too" in html  # the keys, documented
+    keys = "<kbd>→</kbd> next step; on a step or the ladder, <kbd>k</kbd> and <kbd>j</kbd> too"
+    assert keys in html  # the keys, documented
     assert f'rel="canonical" href="http://testserver{event.get_absolute_url()}"' in html
 
 
