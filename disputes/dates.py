@@ -297,8 +297,8 @@ def elapsed(
         return "within the month"
     if cause.month is None and response.month is None and cause.year == response.year:
         return "within the year"
-    lo_days = max((_first_day(response, response_not_before) - cause.last_day()).days, 0)
-    hi_days = (response.last_day() - _first_day(cause, cause_not_before)).days
+    lo_days = max((first_possible_day(response, response_not_before) - cause.last_day()).days, 0)
+    hi_days = (response.last_day() - first_possible_day(cause, cause_not_before)).days
     if hi_days < 0:  # a bound puts the cause after every day the response can be
         return "before its cause"
     unit, size = _unit_for(hi_days)
@@ -313,7 +313,8 @@ def elapsed(
     return f"{low} to {high} {unit}s"
 
 
-def _first_day(date: FuzzyDate, not_before: FuzzyDate | None) -> datetime.date:
+def first_possible_day(date: FuzzyDate, not_before: FuzzyDate | None) -> datetime.date | None:
+    """The first day `date` can mean: its not-before bound's, when that says more."""
     return not_before.first_day() if date.narrowed_by(not_before) else date.first_day()
 
 

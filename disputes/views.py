@@ -273,10 +273,7 @@ def _days_of(event):
     date = event.date
     if not date.known:
         return None, None
-    first = date.first_day()
-    if date.narrowed_by(event.not_before):
-        first = event.not_before.first_day()
-    return first, date.last_day()
+    return dates.first_possible_day(date, event.not_before), date.last_day()
 
 
 def _ladder_step(dispute, event, lane_of, selected_pk):
@@ -463,6 +460,7 @@ def link_detail(request, pk, slug):
         return redirect
     # drawn as the ladder and the step panel draw it: contested when its claims disagree
     link.mark = ladder_module.mark_of(link.evidence, [c.stance for c in link.claims.all()])
+    link.mark_label = ladder_module.MARK_LABELS[link.mark]
     description = (
         f"Did “{link.cause}” provoke “{link.response}”? Evidence: "
         f"{link.get_evidence_display()}. {link.summary}"
