@@ -46,7 +46,8 @@ How to read the columns:
   source it stands in.
 - Columns holding structured lists (roles, relations, claims, a source's sentences) hold
   them as JSON.
-- `last_changed`: when the record or one of its quotes last changed (ISO 8601, UTC).
+- `last_changed`: when the record or one of its quotes last changed (ISO 8601, UTC); for a
+  dispute, also when one of its public steps or links did.
 
 The files and their columns:
 

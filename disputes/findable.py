@@ -27,20 +27,24 @@ class RecordSitemap(Sitemap):
 
     limit = 5000
 
-    def __init__(self, model, related=()):
+    def __init__(self, model, related=(), public=None):
         self.model = model
         self.related = related
+        # the public records, read with what their latest_change needs
+        self.public = public or model.objects.public
 
     def items(self):
         # Only what a permalink needs: the pk, the slug's name and last_changed.
-        return self.model.objects.public().select_related(*self.related).order_by("pk")
+        return self.public().select_related(*self.related).order_by("pk")
 
     def lastmod(self, obj):
-        return obj.last_changed
+        return obj.latest_change
 
 
 SITEMAPS = {
-    "disputes": RecordSitemap(Dispute),
+    "disputes": RecordSitemap(
+        Dispute, public=lambda: Dispute.objects.public().with_chain_changes()
+    ),
     "events": RecordSitemap(Event),
     "links": RecordSitemap(RetaliationLink, related=("cause", "response")),
     "people": RecordSitemap(Person),
@@ -158,7 +162,7 @@ def jsonld(obj, absolute) -> dict:
                 "name": obj.dispute.title,
                 "url": absolute(obj.dispute.get_absolute_url()),
             },
-            "dateModified": obj.last_changed.isoformat(),
+            "dateModified": obj.latest_change.isoformat(),
         }
     if isinstance(obj, Person):
         return {
@@ -174,7 +178,7 @@ def jsonld(obj, absolute) -> dict:
             "@type": "Event",
             "description": obj.summary,
             "about": [{"@type": "Country", "name": c.name} for c in obj.countries.all()],
-            "dateModified": obj.last_changed.isoformat(),
+            "dateModified": obj.latest_change.isoformat(),
         }
     if isinstance(obj, Case):
         return {

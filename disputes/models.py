@@ -135,6 +135,12 @@ class Recorded(models.Model):
                 kwargs["update_fields"] = {*kwargs["update_fields"], "revision"}
         super().save(*args, **kwargs)
 
+    @property
+    def latest_change(self):
+        """When what this record's page shows last changed: the record, its quotes included
+        (a dispute adds its steps and links: Dispute.latest_change)."""
+        return self.last_changed
+
 
 class PermalinkMixin:
     """Permalinks carry the primary key; the slug is for humans and may change with a rename."""
@@ -441,6 +447,21 @@ class Sentence(models.Model):
         return f"s{self.number}"
 
 
+class DisputeQuerySet(PublicQuerySet):
+    def with_chain_changes(self):
+        """`chain_changed` on each dispute: when its latest public step or link changed (None
+        when it has neither), read with the dispute: two look-ups of an index each."""
+        latest = [
+            Subquery(
+                queryset.filter(dispute=OuterRef("pk"))
+                .order_by("-last_changed")
+                .values("last_changed")[:1]
+            )
+            for queryset in (Event.objects.public(), RetaliationLink.objects.public())
+        ]
+        return self.annotate(steps_changed=latest[0], links_changed=latest[1])
+
+
 class Dispute(PermalinkMixin, CitedRecord):
     title = models.CharField(max_length=200, unique=True)
     summary = models.TextField(blank=True)
@@ -453,13 +474,21 @@ class Dispute(PermalinkMixin, CitedRecord):
 
     url_name = "disputes:dispute"
 
-    objects = PublicQuerySet.as_manager()
+    objects = DisputeQuerySet.as_manager()
 
     class Meta:
         ordering = ["title"]
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def latest_change(self):
+        """A dispute's pages show its chain: they change when one of its public steps or
+        links does, as much as when the dispute itself does. Read through
+        DisputeQuerySet.with_chain_changes; without it, the dispute's own date."""
+        chain = [getattr(self, name, None) for name in ("steps_changed", "links_changed")]
+        return max([self.last_changed, *(change for change in chain if change is not None)])
 
     @classmethod
     def public_condition(cls) -> Q:
@@ -890,7 +919,11 @@ class Event(PermalinkMixin, CitedRecord):
 
     class Meta:
         ordering = [F("date_key").asc(nulls_last=True), "sequence", "pk"]
-        indexes = [models.Index(fields=["dispute", "date_key", "sequence", "id"])]
+        indexes = [
+            models.Index(fields=["dispute", "date_key", "sequence", "id"]),
+            # the latest change to a dispute's steps (DisputeQuerySet.with_chain_changes)
+            models.Index(fields=["dispute", "last_changed"]),
+        ]
         constraints = [
             *dates.shape_constraints("date", "event", "date"),
             *dates.shape_constraints("not_before", "event", "not-before date"),
@@ -1201,7 +1234,11 @@ class RetaliationLink(PermalinkMixin, CitedRecord):
                 violation_error_message="These two events are already linked.",
             ),
         ]
-        indexes = [models.Index(fields=["response", "cause"])]
+        indexes = [
+            models.Index(fields=["response", "cause"]),
+            # the latest change to a dispute's links (DisputeQuerySet.with_chain_changes)
+            models.Index(fields=["dispute", "last_changed"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.cause} → {self.response}"

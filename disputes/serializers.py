@@ -126,7 +126,7 @@ def _record(obj, kind: str, absolute: Absolute) -> dict:
         "id": obj.pk,
         "title": str(obj),
         "url": absolute(permalink(obj)),
-        "last_changed": obj.last_changed.isoformat(),
+        "last_changed": obj.latest_change.isoformat(),
     }
 
 
@@ -393,8 +393,12 @@ def source(obj: Source, absolute: Absolute) -> dict:
 
 
 def _dispute_queryset() -> QuerySet:
-    return Dispute.objects.public().prefetch_related(
-        _cited(), "countries", Prefetch("sources", queryset=Source.objects.only("pk", "title"))
+    return (
+        Dispute.objects.public()
+        .with_chain_changes()
+        .prefetch_related(
+            _cited(), "countries", Prefetch("sources", queryset=Source.objects.only("pk", "title"))
+        )
     )
 
 

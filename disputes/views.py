@@ -109,7 +109,7 @@ def _addresses(request, obj, url=None) -> dict:
     return {
         "url": request.build_absolute_uri(url or own),
         "json_url": request.build_absolute_uri(own.rstrip("/") + ".json"),
-        "last_changed": obj.last_changed,
+        "last_changed": obj.latest_change,
     }
 
 
@@ -299,7 +299,9 @@ def _ladder_step(dispute, event, lane_of, selected_pk):
 def _dispute_or_redirect(pk, slug, event_pk=None):
     dispute, redirect = _get_or_redirect(
         # The header names the sources and links to them: their full text stays unread.
-        Dispute.objects.public().prefetch_related(
+        Dispute.objects.public()
+        .with_chain_changes()
+        .prefetch_related(
             Prefetch("sources", queryset=Source.objects.only("pk", "title")),
             Prefetch("countries", queryset=Country.objects.order_by("name")),
             _citations(),

@@ -772,6 +772,52 @@ def test_every_public_page_says_when_its_record_last_changed(editor_client, arti
     assert f'Last changed <time datetime="{event.last_changed.isoformat()}' in html
 
 
+def test_a_dispute_changed_when_one_of_its_public_steps_or_links_did(editor_client, article):
+    """A dispute's page shows its chain, so an edit to one of its steps or links is a change
+    to it: its "Last changed" (page and swapped step), its JSON twin and its JSON-LD say so.
+    A draft's edit changes nothing a reader sees, and is not counted."""
+    import datetime
+
+    from disputes.models import Dispute
+
+    long_ago = datetime.datetime(2020, 5, 17, 12, tzinfo=datetime.UTC)
+    for model in (Dispute, Event, RetaliationLink):
+        model.objects.update(last_changed=long_ago)
+    dispute = Dispute.objects.get()
+    event = Event.objects.public().first()
+    reader = Client()
+
+    def said() -> set[str]:
+        html = reader.get(dispute.get_absolute_url()).content.decode()
+        fragment = reader.get(dispute.step_url(event.pk), HTTP_HX_REQUEST="true")
+        twin = reader.get(dispute.get_absolute_url().rstrip("/") + ".json").json()
+        ld = re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)
+        return {
+            *re.findall(r'id="last-changed".*?<time datetime="([^"]+)"', html),
+            *re.findall(r'id="last-changed".*?<time datetime="([^"]+)"', fragment.content.decode()),
+            twin["last_changed"],
+            json.loads(ld.group(1))["dateModified"],
+        }
+
+    assert said() == {long_ago.isoformat()}
+
+    Event.objects.create(  # a draft: no citation
+        dispute=dispute, kind="statement", title="Unsourced", actor=event.actor, date_year=2011
+    )
+    assert said() == {long_ago.isoformat()}
+
+    later = long_ago + datetime.timedelta(days=3)
+    RetaliationLink.objects.filter(pk=RetaliationLink.objects.public().first().pk).update(
+        last_changed=later
+    )
+    assert said() == {later.isoformat()}
+
+    post_form(editor_client, url("event_change", event.pk), {"summary": "Corrected."})
+    event.refresh_from_db()
+    assert event.last_changed > later
+    assert said() == {event.last_changed.isoformat()}
+
+
 def test_recent_changes_reads_the_same_queries_however_many_rows_it_lists(
     editor_client, article, django_assert_max_num_queries
 ):

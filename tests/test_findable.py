@@ -65,6 +65,26 @@ def test_the_sitemap_lists_every_public_permalink_with_its_last_change(client, d
     assert not any(f"/events/{draft.pk}/" in url for url in entries)
 
 
+def test_a_disputes_last_change_in_the_sitemap_counts_its_steps_and_links(client, draft):
+    import datetime
+
+    dispute = Dispute.objects.get()
+    long_ago = datetime.datetime(2020, 5, 17, 12, tzinfo=datetime.UTC)
+    for model in (Dispute, Event, RetaliationLink):
+        model.objects.update(last_changed=long_ago)
+    Event.objects.filter(pk=draft.pk).update(last_changed=long_ago + datetime.timedelta(days=9))
+    link = RetaliationLink.objects.public().first()
+    RetaliationLink.objects.filter(pk=link.pk).update(
+        last_changed=long_ago + datetime.timedelta(days=2)
+    )
+    entries = _sitemap_entries(client)
+    assert entries["http://testserver" + dispute.get_absolute_url()] == "2020-05-19"
+    assert entries["http://testserver" + link.get_absolute_url()] == "2020-05-19"
+    assert entries["http://testserver" + Event.objects.public().first().get_absolute_url()] == (
+        "2020-05-17"
+    )
+
+
 def test_favicon_ico_leads_to_the_sites_icon(client, db):
     response = client.get("/favicon.ico")
     assert response.status_code == 302
