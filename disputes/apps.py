@@ -21,20 +21,28 @@ class DisputesConfig(AppConfig):
 
 
 def fill_search_index(app_config, using="default", **kwargs):
-    """A database that holds a record but no search entries (one migrated from before the
-    index existed) gets them once, after the triggers that keep SQLite's FTS5 table."""
+    """Search entries in this version's format, written after the triggers that keep
+    SQLite's FTS5 table: a database that holds a record gets them all written again when it
+    has none (one migrated from before the index existed) or when they were written in
+    another format (search_index.FORMAT: an upgrade changed what an entry holds)."""
     from django.db import connections
 
     from . import search_index
-    from .models import Country, SearchEntry, Source
+    from .models import Country, SearchEntry, SearchIndexFormat, Source
 
     tables = connections[using].introspection.table_names()
-    if SearchEntry._meta.db_table not in tables:
+    if not {SearchEntry._meta.db_table, SearchIndexFormat._meta.db_table} <= set(tables):
         return
-    if SearchEntry.objects.using(using).exists():
+    current = search_index.written_format(using) == search_index.FORMAT
+    if current and SearchEntry.objects.using(using).exists():
         return
     if Country.objects.using(using).exists() or Source.objects.using(using).exists():
         search_index.rebuild()
+    elif not current:
+        # nothing to index yet: what is written from now on is in this format
+        SearchIndexFormat.objects.using(using).update_or_create(
+            pk=1, defaults={"number": search_index.FORMAT}
+        )
 
 
 def grant_editors(app_config, using="default", **kwargs):

@@ -1464,6 +1464,22 @@ class RecordVersion(models.Model):
         return f"record version {self.version}"
 
 
+class SearchIndexFormat(models.Model):
+    """Which format of search_index wrote the search entries (search_index.FORMAT): `migrate`
+    writes them again when the code's is another (apps.fill_search_index), so that an upgrade
+    that changes what an entry holds needs no step of its own."""
+
+    number = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(id=1), name="search_index_format_single_row"),
+        ]
+
+    def __str__(self) -> str:
+        return f"search index format {self.number}"
+
+
 class OnPostgreSQL(Func):
     """Its expression on PostgreSQL; NULL on SQLite, which has no such functions (search
     reads its FTS5 table there)."""
@@ -1562,3 +1578,8 @@ class SearchWord(models.Model):
 
     def __str__(self) -> str:
         return self.word
+
+
+# Bookkeeping, not the record: written from it (the page cache's version, search's index and
+# the format it was written in). Exports, imports and the admin leave these out.
+BOOKKEEPING = (RecordVersion, SearchEntry, SearchWord, SearchIndexFormat)

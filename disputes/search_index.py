@@ -44,6 +44,9 @@ _CYRILLIC = str.maketrans(
 _WORD = re.compile(r"[a-z0-9]+")
 BATCH = 1000
 FIELDS = ("title", "names", "quotes", "body")
+# The format of the entries: raise it with any change to what _entries() writes or tokens()
+# folds, and `migrate` writes every entry again (apps.fill_search_index).
+FORMAT = 1
 
 
 def tokens(text: str) -> list[str]:
@@ -439,9 +442,17 @@ def _dependents(kind: str, pks: set[int], flipped: set[int]) -> dict[str, set[in
     return {other: ids for other, ids in found.items() if ids}
 
 
+def written_format(using="default") -> int | None:
+    """The FORMAT the entries were written in (None: not known, written before it was kept)."""
+    from .models import SearchIndexFormat
+
+    found = SearchIndexFormat.objects.using(using).filter(pk=1).first()
+    return found.number if found else None
+
+
 def rebuild(log=None) -> int:
     """Every entry written again from the record, in one transaction; returns how many."""
-    from .models import SearchEntry, SearchWord
+    from .models import SearchEntry, SearchIndexFormat, SearchWord
 
     say = log or (lambda _message: None)
     total = 0
@@ -457,6 +468,7 @@ def rebuild(log=None) -> int:
                 _write(entries)
                 total += len(entries)
             say(f"  {kind}: {len(pks)} records")
+        SearchIndexFormat.objects.update_or_create(pk=1, defaults={"number": FORMAT})
     return total
 
 

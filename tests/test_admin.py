@@ -16,6 +16,7 @@ from django.utils.html import escape
 from bench.generate import publish
 from disputes.apps import EDITORS_GROUP, is_history_model
 from disputes.models import (
+    BOOKKEEPING,
     Case,
     Citation,
     Claim,
@@ -38,7 +39,7 @@ SPECULATION = (
 CITATIONS = "disputes-citation-content_type-object_id"  # the generic inline's form prefix
 
 # The page cache's counter and search's index: written from the record, not part of it.
-TECHNICAL = {"RecordVersion", "SearchEntry", "SearchWord"}
+TECHNICAL = {model.__name__ for model in BOOKKEEPING}
 APP_MODELS = [m for m in apps.get_app_config("disputes").get_models() if not is_history_model(m)]
 RECORD_MODELS = [m for m in APP_MODELS if m.__name__ not in TECHNICAL]
 

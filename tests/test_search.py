@@ -100,6 +100,42 @@ def test_the_index_follows_saves_renames_and_deletes(record):
     assert ("person", person.pk, 0) in found("Quillon")
 
 
+def test_migrate_writes_the_index_again_when_it_is_missing_or_in_another_format(record):
+    """An upgrade that changes what an entry holds raises search_index.FORMAT: the next
+    `migrate` (which bin/start runs) writes every entry again, and only then."""
+    from disputes.models import SearchIndexFormat
+
+    person = Person.objects.exclude(name="").first()
+    Person.objects.filter(pk=person.pk).update(name="Quillon Other")  # no signal
+    assert search_index.written_format() == search_index.FORMAT
+    call_command("migrate", verbosity=0)
+    assert found("Quillon") == []  # the entries are current: not written again
+
+    SearchIndexFormat.objects.update(number=search_index.FORMAT - 1)
+    call_command("migrate", verbosity=0)
+    assert ("person", person.pk, 0) in found("Quillon")
+    assert search_index.written_format() == search_index.FORMAT
+
+    Person.objects.filter(pk=person.pk).update(name="Zephyrine Oddname")
+    SearchIndexFormat.objects.all().delete()  # entries written before the format was kept
+    call_command("migrate", verbosity=0)
+    assert ("person", person.pk, 0) in found("Zephyrine")
+
+    Person.objects.filter(pk=person.pk).update(name="Ottoline Third")
+    SearchEntry.objects.all().delete()  # a record and no index
+    call_command("migrate", verbosity=0)
+    assert ("person", person.pk, 0) in found("Ottoline")
+
+
+def test_migrate_on_an_empty_database_notes_the_format_it_will_write(db):
+    from disputes.models import SearchIndexFormat
+
+    SearchIndexFormat.objects.all().delete()
+    call_command("migrate", verbosity=0)
+    assert search_index.written_format() == search_index.FORMAT
+    assert not SearchEntry.objects.exists()
+
+
 # --- what a reader means ------------------------------------------------------------------
 
 

@@ -23,24 +23,17 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.core.serializers import json as django_json
 
+from ...models import BOOKKEEPING
+
 EXPORTED = ["disputes", "auth.group", "auth.user", "admin.logentry"]
-# Bookkeeping, not the record: the page cache's version number. An import must give the
-# record a new version (its own saves do), not restore the one the exported site had.
-# Search's index is written from the record by the import.
-NOT_THE_RECORD = ["disputes.RecordVersion", "disputes.SearchEntry", "disputes.SearchWord"]
+# Bookkeeping, not the record (models.BOOKKEEPING): an import must give the record a new
+# version (its own saves do), not restore the one the exported site had, and it writes
+# search's index from the record.
 FORMAT = "json-exact"
 
 
 def excluded() -> list[str]:
-    """The NOT_THE_RECORD models that exist in this code base."""
-    found = []
-    for label in NOT_THE_RECORD:
-        try:
-            apps.get_model(label)
-        except LookupError:
-            continue
-        found.append(label)
-    return found
+    return [model._meta.label for model in BOOKKEEPING]
 
 
 def exported_models() -> list:
