@@ -977,6 +977,9 @@ def search(request):
             "description": "Search the record: events, people, cases, detentions, links and "
             "their claims, countries, disputes and every sentence of the sources.",
             "url": request.build_absolute_uri(url),
+            "json_url": request.build_absolute_uri(
+                reverse("disputes:search-json") + url.removeprefix(request.path)
+            ),
             "type": "website",
         },
     }

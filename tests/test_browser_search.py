@@ -92,6 +92,11 @@ def test_back_and_forward_show_the_query_of_the_page_in_the_box(base, page):
     page.go_back()
     page.wait_for_url("**/search/?q=pilot")
     page.wait_for_function("() => document.getElementById('q').value === 'pilot'")
+    # and its addresses are the search shown again (htmx's copy of the page has no head)
+    page.wait_for_function(
+        """() => document.getElementById('canonical').href.endsWith('/search/?q=pilot')
+                 && document.getElementById('json-twin').href.endsWith('/search.json?q=pilot')"""
+    )
     page.go_forward()
     page.wait_for_url("**/search/?q=migrants")
     page.wait_for_function("() => document.getElementById('q').value === 'migrants'")

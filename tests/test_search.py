@@ -446,6 +446,14 @@ def test_search_page_is_shareable(client, record):
         in html
     )
     assert "<title>Search: Bordurian step · Dispute Explorer</title>" in html
+    # the same search as data, named where a reader's tools look for it
+    twin = "http://testserver/search.json?q=Bordurian+step"
+    assert f'<link id="json-twin" rel="alternate" type="application/json" href="{twin}"' in html
+    data = client.get(twin).json()
+    assert data["url"] == twin
+    assert [(r["type"], r["id"], r["sentence"] or 0) for r in data["results"]] == (
+        found("Bordurian step")
+    )
 
 
 # --- bounded ------------------------------------------------------------------------------

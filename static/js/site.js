@@ -124,7 +124,7 @@ document.addEventListener("htmx:historyRestore", () => {
   const query = new URLSearchParams(window.location.search).get("q") || "";
   for (const box of document.querySelectorAll("#q, #site-q")) box.value = query;
   // The head is not in htmx's copy: its canonical and JSON addresses come from the body's.
-  const addresses = document.getElementById("last-changed")?.dataset || {};
+  const addresses = document.getElementById("page-addresses")?.dataset || {};
   for (const [id, value] of [["canonical", addresses.canonical], ["json-twin", addresses.json]]) {
     if (value) document.getElementById(id)?.setAttribute("href", value);
   }
