@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate, pre_migrate
+from django.db.models.signals import post_delete, post_migrate, pre_migrate
 
 EDITORS_GROUP = "editors"
 
@@ -10,9 +10,15 @@ class DisputesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import search_index, triggers
+        from . import models, search_index, triggers
 
         search_index.connect()
+        for model in (models.Event, models.RetaliationLink):
+            post_delete.connect(
+                models.chain_shortened,
+                sender=model,
+                dispatch_uid=f"disputes.{model.__name__}.chain",
+            )
 
         pre_migrate.connect(triggers.remove, sender=self, dispatch_uid="disputes.triggers.off")
         post_migrate.connect(triggers.install, sender=self, dispatch_uid="disputes.triggers.on")
@@ -25,24 +31,23 @@ def fill_search_index(app_config, using="default", **kwargs):
     SQLite's FTS5 table: a database that holds a record gets them all written again when it
     has none (one migrated from before the index existed) or when they were written in
     another format (search_index.FORMAT: an upgrade changed what an entry holds)."""
-    from django.db import connections
+    from django.db import DEFAULT_DB_ALIAS, connections
 
     from . import search_index
     from .models import Country, SearchEntry, SearchIndexFormat, Source
 
+    if using != DEFAULT_DB_ALIAS:
+        return  # search_index reads and writes the default database
     tables = connections[using].introspection.table_names()
     if not {SearchEntry._meta.db_table, SearchIndexFormat._meta.db_table} <= set(tables):
         return
-    current = search_index.written_format(using) == search_index.FORMAT
+    current = search_index.written_format() == search_index.FORMAT
     if current and SearchEntry.objects.using(using).exists():
         return
     if Country.objects.using(using).exists() or Source.objects.using(using).exists():
         search_index.rebuild()
     elif not current:
-        # nothing to index yet: what is written from now on is in this format
-        SearchIndexFormat.objects.using(using).update_or_create(
-            pk=1, defaults={"number": search_index.FORMAT}
-        )
+        search_index.mark_written()  # nothing to index yet: from now on, this format
 
 
 def grant_editors(app_config, using="default", **kwargs):

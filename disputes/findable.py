@@ -34,7 +34,7 @@ class RecordSitemap(Sitemap):
         self.public = public or model.objects.public
 
     def items(self):
-        # Only what a permalink needs: the pk, the slug's name and last_changed.
+        # the rows of the permalinks, with what their slugs and latest_change read
         return self.public().select_related(*self.related).order_by("pk")
 
     def lastmod(self, obj):

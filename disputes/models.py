@@ -449,15 +449,17 @@ class Sentence(models.Model):
 
 class DisputeQuerySet(PublicQuerySet):
     def with_chain_changes(self):
-        """`chain_changed` on each dispute: when its latest public step or link changed (None
-        when it has neither), read with the dispute: two look-ups of an index each."""
+        """`steps_changed` and `links_changed` on each dispute: when its latest step and its
+        latest link changed (None when it has none), read with the dispute, one index look-up
+        each. Drafts count: a step that stops being public changes as it goes (its citation
+        removed), and the page changes with it."""
         latest = [
             Subquery(
-                queryset.filter(dispute=OuterRef("pk"))
+                model.objects.filter(dispute=OuterRef("pk"))
                 .order_by("-last_changed")
                 .values("last_changed")[:1]
             )
-            for queryset in (Event.objects.public(), RetaliationLink.objects.public())
+            for model in (Event, RetaliationLink)
         ]
         return self.annotate(steps_changed=latest[0], links_changed=latest[1])
 
@@ -484,9 +486,10 @@ class Dispute(PermalinkMixin, CitedRecord):
 
     @property
     def latest_change(self):
-        """A dispute's pages show its chain: they change when one of its public steps or
-        links does, as much as when the dispute itself does. Read through
-        DisputeQuerySet.with_chain_changes; without it, the dispute's own date."""
+        """A dispute's pages show its chain: they change when one of its steps or links does
+        (or is deleted: chain_shortened), as much as when the dispute itself does. Read
+        through DisputeQuerySet.with_chain_changes, as every surface that shows it does;
+        without it, the dispute's own date."""
         chain = [getattr(self, name, None) for name in ("steps_changed", "links_changed")]
         return max([self.last_changed, *(change for change in chain if change is not None)])
 
@@ -498,6 +501,12 @@ class Dispute(PermalinkMixin, CitedRecord):
         """This dispute with one of its steps selected: the address a walk pushes, which a
         reload, a new tab or a browser without JavaScript opens as the same view."""
         return f"{self.get_absolute_url()}events/{event_pk}/"
+
+
+def chain_shortened(sender, instance, **kwargs):
+    """A step or a link deleted changes its dispute's pages, and no row is left to say when
+    (Dispute.latest_change): the dispute itself says it (apps.py connects this)."""
+    Dispute.objects.filter(pk=instance.dispute_id).update(last_changed=timezone.now())
 
 
 class Person(PermalinkMixin, CitedRecord):

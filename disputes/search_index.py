@@ -442,17 +442,24 @@ def _dependents(kind: str, pks: set[int], flipped: set[int]) -> dict[str, set[in
     return {other: ids for other, ids in found.items() if ids}
 
 
-def written_format(using="default") -> int | None:
+def written_format() -> int | None:
     """The FORMAT the entries were written in (None: not known, written before it was kept)."""
     from .models import SearchIndexFormat
 
-    found = SearchIndexFormat.objects.using(using).filter(pk=1).first()
+    found = SearchIndexFormat.objects.filter(pk=1).first()
     return found.number if found else None
+
+
+def mark_written() -> None:
+    """The entries are (or, none yet, will be) in this code's FORMAT."""
+    from .models import SearchIndexFormat
+
+    SearchIndexFormat.objects.update_or_create(pk=1, defaults={"number": FORMAT})
 
 
 def rebuild(log=None) -> int:
     """Every entry written again from the record, in one transaction; returns how many."""
-    from .models import SearchEntry, SearchIndexFormat, SearchWord
+    from .models import SearchEntry, SearchWord
 
     say = log or (lambda _message: None)
     total = 0
@@ -468,7 +475,7 @@ def rebuild(log=None) -> int:
                 _write(entries)
                 total += len(entries)
             say(f"  {kind}: {len(pks)} records")
-        SearchIndexFormat.objects.update_or_create(pk=1, defaults={"number": FORMAT})
+        mark_written()
     return total
 
 

@@ -893,7 +893,11 @@ def _search_problem(request, message: str, status: int, json=False):
         context = {
             "query": " ".join(request.GET.get("q", "").split())[:200],
             "problem": message,
-            "meta": {"title": "Search", "url": request.build_absolute_uri(request.path)},
+            "meta": {
+                "title": "Search",
+                "url": request.build_absolute_uri(request.path),
+                "json_url": request.build_absolute_uri(reverse("disputes:search-json")),
+            },
         }
         quick = request.headers.get("HX-Target") == QUICK_TARGET
         partial = "quick" if quick else "results-fragment"

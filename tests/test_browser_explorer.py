@@ -185,7 +185,9 @@ def test_after_a_walk_the_page_names_the_new_steps_addresses(record, page):
     changed = events[1].last_changed.strftime("%Y-%m-%d")
     assert page.locator("#last-changed time").get_attribute("datetime").startswith(changed)
     assert page.locator("#last-changed").count() == 1
-    assert page.locator("#page-addresses").count() == 1
+    carried = page.locator("#page-addresses")
+    assert carried.count() == 1
+    assert [carried.get_attribute(a) for a in ("data-canonical", "data-json")] == addresses()
     page.keyboard.press("j")
     expect_step(page, base + events[2].get_absolute_url(), events[2])
     page.go_back()  # from htmx's copy of the page, whose head it does not keep

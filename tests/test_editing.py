@@ -772,10 +772,10 @@ def test_every_public_page_says_when_its_record_last_changed(editor_client, arti
     assert f'Last changed <time datetime="{event.last_changed.isoformat()}' in html
 
 
-def test_a_dispute_changed_when_one_of_its_public_steps_or_links_did(editor_client, article):
+def test_a_dispute_changed_when_one_of_its_steps_or_links_did(editor_client, article):
     """A dispute's page shows its chain, so an edit to one of its steps or links is a change
-    to it: its "Last changed" (page and swapped step), its JSON twin and its JSON-LD say so.
-    A draft's edit changes nothing a reader sees, and is not counted."""
+    to it, and so is a step deleted: its "Last changed" (page and swapped step), its JSON
+    twin, its row in the list of disputes and its JSON-LD say so, and never go back."""
     import datetime
 
     from disputes.models import Dispute
@@ -791,19 +791,16 @@ def test_a_dispute_changed_when_one_of_its_public_steps_or_links_did(editor_clie
         html = reader.get(dispute.get_absolute_url()).content.decode()
         fragment = reader.get(dispute.step_url(event.pk), HTTP_HX_REQUEST="true")
         twin = reader.get(dispute.get_absolute_url().rstrip("/") + ".json").json()
+        listed = reader.get("/disputes.json").json()
         ld = re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)
         return {
             *re.findall(r'id="last-changed".*?<time datetime="([^"]+)"', html),
             *re.findall(r'id="last-changed".*?<time datetime="([^"]+)"', fragment.content.decode()),
             twin["last_changed"],
+            *(row["last_changed"] for row in listed["results"]),
             json.loads(ld.group(1))["dateModified"],
         }
 
-    assert said() == {long_ago.isoformat()}
-
-    Event.objects.create(  # a draft: no citation
-        dispute=dispute, kind="statement", title="Unsourced", actor=event.actor, date_year=2011
-    )
     assert said() == {long_ago.isoformat()}
 
     later = long_ago + datetime.timedelta(days=3)
@@ -816,6 +813,18 @@ def test_a_dispute_changed_when_one_of_its_public_steps_or_links_did(editor_clie
     event.refresh_from_db()
     assert event.last_changed > later
     assert said() == {event.last_changed.isoformat()}
+
+    step = Event.objects.create(
+        dispute=dispute, kind="statement", title="A late step", actor=event.actor, date_year=2011
+    )
+    cite(step, Source.objects.first(), Source.objects.first().text[:40])
+    assert Event.objects.public().filter(pk=step.pk).exists()
+    for model in (Dispute, Event, RetaliationLink):
+        model.objects.update(last_changed=long_ago)
+    step.delete()  # no row is left to say when: the dispute says it
+    dispute.refresh_from_db()
+    assert dispute.last_changed > later
+    assert said() == {dispute.last_changed.isoformat()}
 
 
 def test_recent_changes_reads_the_same_queries_however_many_rows_it_lists(

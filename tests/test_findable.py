@@ -54,9 +54,11 @@ def _sitemap_entries(client) -> dict[str, str]:
 def test_the_sitemap_lists_every_public_permalink_with_its_last_change(client, draft):
     entries = _sitemap_entries(client)
     expected = {
-        "http://testserver" + obj.get_absolute_url(): obj.last_changed
+        "http://testserver" + obj.get_absolute_url(): obj.latest_change
         for model in MODELS
-        for obj in model.objects.public()
+        for obj in (
+            Dispute.objects.with_chain_changes() if model is Dispute else model.objects
+        ).public()
     }
     assert set(entries) == set(expected)
     for url, changed in expected.items():
@@ -65,24 +67,27 @@ def test_the_sitemap_lists_every_public_permalink_with_its_last_change(client, d
     assert not any(f"/events/{draft.pk}/" in url for url in entries)
 
 
-def test_a_disputes_last_change_in_the_sitemap_counts_its_steps_and_links(client, draft):
+def test_a_disputes_last_change_in_the_sitemap_counts_its_steps_and_links(client, article):
     import datetime
 
     dispute = Dispute.objects.get()
     long_ago = datetime.datetime(2020, 5, 17, 12, tzinfo=datetime.UTC)
     for model in (Dispute, Event, RetaliationLink):
         model.objects.update(last_changed=long_ago)
-    Event.objects.filter(pk=draft.pk).update(last_changed=long_ago + datetime.timedelta(days=9))
-    link = RetaliationLink.objects.public().first()
+    link, step = RetaliationLink.objects.public().first(), Event.objects.public().last()
+
+    def lastmod(obj):
+        return _sitemap_entries(client)["http://testserver" + obj.get_absolute_url()]
+
     RetaliationLink.objects.filter(pk=link.pk).update(
         last_changed=long_ago + datetime.timedelta(days=2)
     )
-    entries = _sitemap_entries(client)
-    assert entries["http://testserver" + dispute.get_absolute_url()] == "2020-05-19"
-    assert entries["http://testserver" + link.get_absolute_url()] == "2020-05-19"
-    assert entries["http://testserver" + Event.objects.public().first().get_absolute_url()] == (
-        "2020-05-17"
+    assert (lastmod(dispute), lastmod(link), lastmod(step)) == (
+        *("2020-05-19", "2020-05-19"),
+        "2020-05-17",
     )
+    Event.objects.filter(pk=step.pk).update(last_changed=long_ago + datetime.timedelta(days=5))
+    assert (lastmod(dispute), lastmod(step)) == ("2020-05-22", "2020-05-22")
 
 
 def test_favicon_ico_leads_to_the_sites_icon(client, db):

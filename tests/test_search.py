@@ -465,6 +465,9 @@ def test_queries_over_200_characters_or_20_terms_are_refused_clearly(client, rec
     long = client.get(URL, {"q": "x" * 201}, **headers)
     assert long.status_code == 400
     assert "searches can be at most 200" in long.text and "Dispute Explorer" in long.text
+    # a swapped refusal names the page's addresses as a search does, not the last search's
+    assert 'id="canonical" rel="canonical" href="http://testserver/search/"' in long.text
+    assert 'type="application/json" href="http://testserver/search.json"' in long.text
     many = client.get(URL, {"q": " ".join(f"w{i}" for i in range(21))}, **headers)
     assert many.status_code == 400 and "at most 20" in many.text
     assert client.get(URL, {"q": "x" * 200}).status_code == 200
