@@ -42,9 +42,9 @@ def fill_search_index(app_config, using="default", **kwargs):
     if not {SearchEntry._meta.db_table, SearchIndexFormat._meta.db_table} <= set(tables):
         return
     current = search_index.written_format() == search_index.FORMAT
-    if current and SearchEntry.objects.using(using).exists():
+    if current and SearchEntry.objects.exists():
         return
-    if Country.objects.using(using).exists() or Source.objects.using(using).exists():
+    if Country.objects.exists() or Source.objects.exists():
         search_index.rebuild()
     elif not current:
         search_index.mark_written()  # nothing to index yet: from now on, this format

@@ -885,6 +885,13 @@ def _search_url(request, outcome, page=None, **changes) -> str:
     return request.path + (f"?{urlencode(kept)}" if kept else "")
 
 
+def _search_addresses(request, url: str) -> dict:
+    """A search page's canonical address (`url`, from _search_url) and its JSON twin's: the
+    same query and filters at search.json."""
+    twin = reverse("disputes:search-json") + url.removeprefix(request.path)
+    return {"url": request.build_absolute_uri(url), "json_url": request.build_absolute_uri(twin)}
+
+
 def _search_problem(request, message: str, status: int, json=False):
     """A search refused (400: too long) or not finished in time (503): said plainly."""
     if json:
@@ -893,11 +900,7 @@ def _search_problem(request, message: str, status: int, json=False):
         context = {
             "query": " ".join(request.GET.get("q", "").split())[:200],
             "problem": message,
-            "meta": {
-                "title": "Search",
-                "url": request.build_absolute_uri(request.path),
-                "json_url": request.build_absolute_uri(reverse("disputes:search-json")),
-            },
+            "meta": {"title": "Search", **_search_addresses(request, request.path)},
         }
         quick = request.headers.get("HX-Target") == QUICK_TARGET
         partial = "quick" if quick else "results-fragment"
@@ -980,10 +983,7 @@ def search(request):
             "title": title,
             "description": "Search the record: events, people, cases, detentions, links and "
             "their claims, countries, disputes and every sentence of the sources.",
-            "url": request.build_absolute_uri(url),
-            "json_url": request.build_absolute_uri(
-                reverse("disputes:search-json") + url.removeprefix(request.path)
-            ),
+            **_search_addresses(request, url),
             "type": "website",
         },
     }
