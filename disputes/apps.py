@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_delete, post_migrate, pre_migrate
+from django.db.models.signals import post_delete, post_migrate, pre_migrate, pre_save
 
 EDITORS_GROUP = "editors"
 
@@ -19,6 +19,10 @@ class DisputesConfig(AppConfig):
                 sender=model,
                 dispatch_uid=f"disputes.{model.__name__}.chain",
             )
+
+        pre_save.connect(
+            models.step_moved, sender=models.Event, dispatch_uid="disputes.Event.moved"
+        )
 
         pre_migrate.connect(triggers.remove, sender=self, dispatch_uid="disputes.triggers.off")
         post_migrate.connect(triggers.install, sender=self, dispatch_uid="disputes.triggers.on")

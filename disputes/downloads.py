@@ -47,7 +47,7 @@ How to read the columns:
 - Columns holding structured lists (roles, relations, claims, a source's sentences) hold
   them as JSON.
 - `last_changed`: when the record or one of its quotes last changed (ISO 8601, UTC); for a
-  dispute, also when one of its steps or links did (or was deleted).
+  dispute, also when one of its steps or links did (or was deleted, or a step moved away).
 
 The files and their columns:
 

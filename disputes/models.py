@@ -509,6 +509,21 @@ def chain_shortened(sender, instance, **kwargs):
     Dispute.objects.filter(pk=instance.dispute_id).update(last_changed=timezone.now())
 
 
+def step_moved(sender, instance, update_fields=None, **kwargs):
+    """A step moved to another dispute leaves its old dispute's chain shorter, and no row
+    of that chain is left to say when: as for a deletion, the old dispute says it (one
+    query per saved step; apps.py connects this before each save of an Event)."""
+    if instance._state.adding or (
+        update_fields is not None and not {"dispute", "dispute_id"} & update_fields
+    ):
+        return
+    Dispute.objects.filter(
+        pk__in=sender.objects.filter(pk=instance.pk)
+        .exclude(dispute_id=instance.dispute_id)
+        .values("dispute_id")
+    ).update(last_changed=timezone.now())
+
+
 class Person(PermalinkMixin, CitedRecord):
     name = models.CharField(
         max_length=200, blank=True, help_text="Empty when the source does not name the person."

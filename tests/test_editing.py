@@ -827,6 +827,56 @@ def test_a_dispute_changed_when_one_of_its_steps_or_links_did(editor_client, art
     assert said() == {dispute.last_changed.isoformat()}
 
 
+def test_a_step_moved_to_another_dispute_dates_the_dispute_it_left(editor_client, article):
+    """A step moved to another dispute (in the admin, or by a save in code) changes both
+    chains: the dispute it joined has the step's new date, and the one it left, which has
+    no row left to say so, dates itself; neither goes back. A save that leaves the step
+    where it was dates no other dispute."""
+    import datetime
+
+    from disputes.models import Dispute
+
+    long_ago = datetime.datetime(2020, 5, 17, 12, tzinfo=datetime.UTC)
+    home = Dispute.objects.get()
+    other = Dispute.objects.create(title="Another dispute")
+    cite(other, Source.objects.first(), Source.objects.first().text[:40])
+    actor = Event.objects.first().actor
+    other.countries.add(actor)
+    step = Event.objects.create(
+        dispute=home, kind="statement", title="A step filed here", actor=actor
+    )
+    for model in (Dispute, Event, RetaliationLink):
+        model.objects.update(last_changed=long_ago)
+
+    def latest(dispute):
+        return Dispute.objects.with_chain_changes().get(pk=dispute.pk).latest_change
+
+    step.refresh_from_db()
+    step.summary = "Said again."
+    step.save()
+    assert latest(home) == step.last_changed > long_ago
+    assert latest(other) == long_ago  # nothing of its chain changed
+
+    Event.objects.filter(pk=step.pk).update(last_changed=long_ago)
+    home.refresh_from_db()
+    Dispute.objects.update(last_changed=long_ago)
+    response = post_form(editor_client, url("event_change", step.pk), {"dispute": other.pk})
+    assert response.status_code == 302, errors_of(response)
+    step.refresh_from_db()
+    assert step.dispute == other
+    assert latest(other) == step.last_changed > long_ago
+    assert latest(home) > long_ago  # its chain lost a step
+
+    Dispute.objects.update(last_changed=long_ago)
+    step.dispute = home
+    step.save(update_fields=["dispute"])
+    assert latest(other) > long_ago
+    Dispute.objects.update(last_changed=long_ago)
+    Event.objects.filter(pk=step.pk).update(last_changed=long_ago)
+    step.save(update_fields=["summary"])
+    assert latest(other) == long_ago
+
+
 def test_recent_changes_reads_the_same_queries_however_many_rows_it_lists(
     editor_client, article, django_assert_max_num_queries
 ):
