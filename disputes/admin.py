@@ -29,7 +29,6 @@ from simple_history.admin import SimpleHistoryAdmin
 from .annotate import annotate_view, picked_quotes
 from .editing import (
     PICKER_RELATED,
-    STR_RELATED,
     PickerChoiceField,
     PickerMultipleChoiceField,
     PickerWidgets,
@@ -41,6 +40,7 @@ from .editing import (
     why_draft,
 )
 from .models import (
+    STR_RELATED,
     Case,
     Citation,
     Claim,

@@ -18,6 +18,7 @@ from django.utils.html import format_html, format_html_join
 
 from . import dates
 from .dates import FuzzyDate
+from .recent_changes import ACTIONS, history_of, m2m_choices
 
 DATE_LABELS = {
     "date": "Date",
@@ -134,8 +135,6 @@ class RecordForm(forms.ModelForm):
         """Put the stored value into `data` for each field this editor left as it was at
         revision `seen` and the other editor changed: saving the form again then keeps
         both changes. A field both changed keeps this editor's value."""
-        from .recent_changes import m2m_choices
-
         model = type(self.instance)
         opened = version_at(self.instance, seen)
         if opened is None:
@@ -256,15 +255,6 @@ def _picker_label(obj) -> str:
     return str(obj)
 
 
-# What each model's __str__ reads from other tables, so that lists fetch it in one go.
-STR_RELATED = {
-    "role": ["person"],
-    "personrelation": ["person", "other"],
-    "detention": ["person", "holding_country"],
-    "retaliationlink": ["cause", "response"],
-    "sentence": ["source"],
-}
-
 # What each picker's label reads from other tables.
 PICKER_RELATED = {
     "event": ["actor"],
@@ -370,8 +360,6 @@ def why_draft(obj) -> list[str]:
 
 def version_at(obj, revision: int | None = None):
     """The latest version of `obj` in its edit history, or the latest at `revision`."""
-    from .recent_changes import history_of
-
     model = type(obj)
     if history_of(model) is None:
         return None
@@ -385,7 +373,6 @@ def other_change(obj, seen: int):
     """What another editor changed in `obj` since revision `seen`, as HTML for the form's
     error: who, when, and each field from what to what (from the edit history)."""
     from .models import Citation
-    from .recent_changes import ACTIONS, history_of
 
     model = type(obj)
     history = history_of(model)

@@ -1607,3 +1607,13 @@ class SearchWord(models.Model):
 # Bookkeeping, not the record: written from it (the page cache's version, search's index and
 # the format it was written in). Exports, imports and the admin leave these out.
 BOOKKEEPING = (RecordVersion, SearchEntry, SearchWord, SearchIndexFormat)
+
+
+# What each model's __str__ reads from other tables, so that lists fetch it in one go.
+STR_RELATED = {
+    "role": ["person"],
+    "personrelation": ["person", "other"],
+    "detention": ["person", "holding_country"],
+    "retaliationlink": ["cause", "response"],
+    "sentence": ["source"],
+}

@@ -28,8 +28,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST, require_safe
 
-from .editing import STR_RELATED
-from .models import Sentence
+from .models import STR_RELATED, Sentence
 
 ACTIONS = {"+": "added", "~": "changed", "-": "deleted"}
 LIMIT = 100
