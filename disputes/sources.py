@@ -58,15 +58,14 @@ def _trimmed(line: str, start: int, end: int, offset: int) -> tuple[int, int]:
 def sync_sentences(source, previous_text: str | None = None) -> None:
     """Rebuild the source's Sentence rows from its text, keeping each context note with
     the sentence whose words it was written for (matched by text, not by position)."""
-    from .models import Sentence
-
     old_text = source.text if previous_text is None else previous_text
     notes: dict[str, str] = {}
     for sentence in source.sentences.exclude(context_note=""):
         notes.setdefault(old_text[sentence.start : sentence.end], sentence.context_note)
     source.sentences.all().delete()
-    Sentence.objects.bulk_create(
-        Sentence(
+    model = source.sentences.model
+    model.objects.bulk_create(
+        model(
             source=source,
             number=number,
             start=start,
@@ -81,10 +80,8 @@ def relocate_citations(source) -> int:
     """After a text edit, point each citation at its quote again: the occurrence nearest to
     where it was. A quote the text no longer holds is left alone for Source.clean to report.
     Returns how many citations moved."""
-    from .models import Citation
-
     moved = []
-    for citation in Citation.objects.filter(source=source).only("quote", "start"):
+    for citation in source.citations.only("quote", "start"):
         text, quote = source.text, citation.quote
         if text[citation.start : citation.start + len(quote)] == quote:
             continue
@@ -92,7 +89,7 @@ def relocate_citations(source) -> int:
         if found:
             citation.start = min(found, key=lambda i: abs(i - citation.start))
             moved.append(citation)
-    Citation.objects.bulk_update(moved, ["start"])
+    source.citations.model.objects.bulk_update(moved, ["start"])
     return len(moved)
 
 
@@ -137,15 +134,14 @@ def date_notes(event, quotes) -> list[dict]:
     what it explains ("year inferred", "not before March 2011"), the editor's reason, and the
     sentences of the event's source on the lines the reason points to ({line: [(number,
     address)]}). Two small reads, only when a reason names a line and the event is quoted."""
-    from .models import Sentence, Source
-
     notes = [{"label": label, "reason": reason} for label, reason in dates.date_reasons(event)]
     lines = sorted({n for note in notes for n in line_references(note["reason"])})
     found = {}
     if lines and quotes:
         source = quotes[0].source
-        text = Source.objects.filter(pk=source.pk).values_list("text", flat=True).first() or ""
-        sentences = Sentence.objects.filter(source=source).values_list("number", "start")
+        stored = type(source)._default_manager.filter(pk=source.pk)
+        text = stored.values_list("text", flat=True).first() or ""
+        sentences = source.sentences.values_list("number", "start")
         url = source.get_absolute_url()
         found = {
             line: [(n, f"{url}#s{n}") for n in numbers]
