@@ -481,9 +481,6 @@ def test_a_source_address_is_linked_only_when_it_is_a_web_address(client, disput
     assert web_url("http://example.org") == "http://example.org"
 
 
-@pytest.mark.skipif(
-    not hasattr(Event, "not_before"), reason="Event.not_before is not in the model yet"
-)
 def test_a_date_bounded_by_an_earlier_step_says_not_before_with_its_reason(client, dispute):
     event = ordered(dispute)[-1]
     Event.objects.filter(pk=event.pk).update(
@@ -500,3 +497,24 @@ def test_a_date_bounded_by_an_earlier_step_says_not_before_with_its_reason(clien
     assert ', not before <time datetime="2040-03">March 2040</time>' in html
     assert "<strong>Not before March 2040</strong>: told after the March step</p>" in html
     assert f"<title>{event.title} – 2040, not before March 2040" in html
+
+
+def test_steps_named_beside_a_step_say_which_part_of_their_date_is_inferred(client, dispute):
+    """The previous and next steps and the chain further on carry their dates as the steps'
+    own pages do: a year the source does not give is said to be inferred, not shown as if
+    the source stated it."""
+    link = RetaliationLink.objects.public().select_related("cause", "response").first()
+    events = ordered(dispute)
+    after = events[events.index(link.cause) + 1]
+    Event.objects.filter(pk__in=[link.response.pk, after.pk]).update(
+        date_inferred="year: reported as recent news"
+    )
+    html = client.get(link.cause.get_absolute_url()).text
+
+    nav = re.search(r'<nav class="walk".*?</nav>', html, re.S).group(0)
+    next_step = re.search(r'<a class="walk-next".*?</a>', nav, re.S).group(0)
+    assert after.title in next_step
+    assert '<span class="inferred">(year inferred)</span>' in next_step
+    further = re.search(r'<section class="further".*?</section>', html, re.S).group(0)
+    reached = [item for item in further.split("<li>") if f">{link.response.title}<" in item]
+    assert reached and '<span class="inferred">(year inferred)</span>' in reached[0]

@@ -238,7 +238,7 @@ def walk_items(context, events):
                 walk_attrs(context, event),
                 event.title,
                 event.actor_name,
-                event.date.display(),
+                event_date(event, short=True),
                 event.distance,
                 "" if event.distance == 1 else "s",
                 event.way,
