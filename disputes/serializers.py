@@ -214,6 +214,7 @@ def _person_queryset() -> QuerySet:
             queryset=Role.objects.public().select_related("country").prefetch_related(_cited()),
         ),
         Prefetch("relations_from", queryset=relations.select_related("other")),
+        Prefetch("relations_to", queryset=relations.select_related("person")),
     )
 
 
@@ -242,6 +243,17 @@ def person(obj: Person, absolute: Absolute) -> dict:
                 "citations": citations(relation, absolute),
             }
             for relation in obj.relations_from.all()
+        ],
+        # Recorded from the other side ("A is lawyer of B" on B's record), as the page lists them.
+        "related_by": [
+            {
+                "kind": relation.kind,
+                "label": relation.get_kind_display(),
+                "person": ref(relation.person, absolute, "person"),
+                "detail": relation.detail,
+                "citations": citations(relation, absolute),
+            }
+            for relation in obj.relations_to.all()
         ],
         "citations": citations(obj, absolute),
     }

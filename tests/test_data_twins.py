@@ -197,3 +197,28 @@ def test_a_strange_accept_header_gets_a_page_not_an_error(client, article, accep
     event = Event.objects.public().first()
     response = client.get(event.get_absolute_url(), HTTP_ACCEPT=accept)
     assert response.status_code == 200
+
+
+def test_a_persons_twin_lists_every_relation_its_page_shows_from_either_side(
+    client, article, validate_payload
+):
+    """A relation is stored once, from one person to the other ("A is lawyer of B"); both
+    people's pages list it, and so do both twins: B's under related_by."""
+    from disputes.models import PersonRelation
+
+    relation = PersonRelation.objects.public().select_related("person", "other").first()
+    page = client.get(relation.other.get_absolute_url()).text
+    assert f"{relation.person}</a> is {relation.get_kind_display()} this person" in page
+
+    twin = client.get(twin_url(relation.other)).json()
+    validate_payload(twin, "person")
+    listed = [
+        item
+        for item in twin["related_by"]
+        if item["person"]["id"] == relation.person.pk and item["kind"] == relation.kind
+    ]
+    assert len(listed) == 1
+    assert listed[0]["label"] == relation.get_kind_display()
+    assert listed[0]["detail"] == relation.detail
+    from_side = client.get(twin_url(relation.person)).json()
+    assert relation.other.pk in [item["other"]["id"] for item in from_side["relations"]]
