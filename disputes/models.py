@@ -723,6 +723,25 @@ class EventQuerySet(PublicQuerySet):
     def in_time_order(self):
         return self.order_by(F("date_key").asc(nulls_last=True), "sequence", "pk")
 
+    def of_detention(self, detention: Detention):
+        """The steps of a detention: those that name it, and, for one person's detention,
+        the steps that name no detention but name the person among their people, taken by
+        the holding country in the same dispute (one step about two pilots names neither of
+        their detentions, yet is a step of both)."""
+        own = Q(detention=detention)
+        if not detention.person_id:
+            return self.filter(own)
+        through = self.model.people.through.objects.filter(person_id=detention.person_id)
+        return self.filter(
+            own
+            | Q(
+                detention__isnull=True,
+                dispute_id=detention.dispute_id,
+                actor_id=detention.holding_country_id,
+                pk__in=through.values("event_id"),
+            )
+        )
+
     def as_neighbours(self):
         """Only NEIGHBOUR_FIELDS of each step. A field read beyond these costs a query per
         row: the query-count tests would see it."""

@@ -548,7 +548,10 @@ def detention_detail(request, pk, slug):
     context = {
         "detention": detention,
         "events": list(
-            detention.events.public().in_time_order().select_related("actor")[:LIST_LIMIT]
+            Event.objects.public()
+            .of_detention(detention)
+            .in_time_order()
+            .select_related("actor")[:LIST_LIMIT]
         ),
         "meta": _meta(
             request,

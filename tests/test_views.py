@@ -518,3 +518,36 @@ def test_steps_named_beside_a_step_say_which_part_of_their_date_is_inferred(clie
     further = re.search(r'<section class="further".*?</section>', html, re.S).group(0)
     reached = [item for item in further.split("<li>") if f">{link.response.title}<" in item]
     assert reached and '<span class="inferred">(year inferred)</span>' in reached[0]
+
+
+def test_a_persons_detention_lists_the_steps_about_them_that_name_no_detention(client, article):
+    """A step about two detained pilots can name neither pilot's detention (a step has one),
+    yet each pilot's detention page lists it: the steps that name the person, taken by the
+    holding country in the dispute. Another country's reaction is not a step of it, and a
+    step that names a detention stays with that one."""
+    for detention in Detention.objects.public().select_related("holding_country"):
+        page = client.get(detention.get_absolute_url()).text
+        steps = re.search(r'<section aria-labelledby="events-title">.*?</section>', page, re.S)
+        listed = set(re.findall(r'href="/events/(\d+)/', steps.group(0)))
+        if not detention.person_id:
+            expected = set(detention.events.public().values_list("pk", flat=True))
+        else:
+            expected = {
+                event.pk
+                for event in Event.objects.public().filter(dispute=detention.dispute)
+                if event.detention_id == detention.pk
+                or (
+                    event.detention_id is None
+                    and event.actor_id == detention.holding_country_id
+                    and detention.person in event.people.all()
+                )
+            }
+        assert listed == {str(pk) for pk in expected}, detention
+    pilots = [d for d in Detention.objects.public() if d.person and "pilot" in str(d.person)]
+    assert len(pilots) == 2
+    for detention in pilots:
+        page = client.get(detention.get_absolute_url()).text
+        assert "None recorded" not in page
+        for title in ("detains a Russian pilot", "pilots sentenced", "Both pilots freed"):
+            assert title in page
+        assert "politically motivated" not in page  # Russia's reaction: not Tajikistan's step
