@@ -1377,7 +1377,8 @@ class Claim(CitedRecord):
         ]
 
     def __str__(self) -> str:
-        return f"{self.claimant} {self.get_stance_display()}"
+        # "observers: speculates": a claimant may be plural, or a name with a description
+        return f"{self.claimant}: {self.get_stance_display()}"
 
     @classmethod
     def public_condition(cls) -> Q:

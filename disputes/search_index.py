@@ -46,7 +46,7 @@ BATCH = 1000
 FIELDS = ("title", "names", "quotes", "body")
 # The format of the entries: raise it with any change to what _entries() writes or tokens()
 # folds, and `migrate` writes every entry again (apps.fill_search_index).
-FORMAT = 1
+FORMAT = 2
 
 
 def tokens(text: str) -> list[str]:
@@ -152,7 +152,7 @@ def _detention(detention, quotes):
 
 def _link(link, quotes):
     claims = list(link.public_claims)
-    said = [f"{claim.claimant} {claim.get_stance_display()}" for claim in claims]
+    said = [str(claim) for claim in claims]
     claimants = [
         name
         for claim in claims

@@ -551,3 +551,25 @@ def test_a_persons_detention_lists_the_steps_about_them_that_name_no_detention(c
         for title in ("detains a Russian pilot", "pilots sentenced", "Both pilots freed"):
             assert title in page
         assert "politically motivated" not in page  # Russia's reaction: not Tajikistan's step
+
+
+def test_a_claim_reads_as_claimant_then_stance_whoever_the_claimant_is(client, article):
+    """Claimants are what the source calls them ("observers", "Konstantin Rybalov,
+    Khukumov's lawyer"): "observers speculates" was wrong, so every surface writes the
+    claimant, a colon, and the stance, as the chain list of a step does."""
+    from html import unescape
+
+    from django.utils.html import strip_tags
+
+    from disputes.models import Claim
+
+    claims = list(Claim.objects.public().select_related("link"))
+    assert any(claim.claimant == "observers" for claim in claims)
+    for claim in claims:
+        said = f"{claim.claimant}: {claim.get_stance_display()}"
+        assert str(claim) == said
+        page = unescape(strip_tags(client.get(claim.link.get_absolute_url()).text))
+        # the claimant, with the country it speaks for in brackets where one is recorded
+        assert re.search(rf"{re.escape(claim.claimant)}( \([^)]*\))?: {claim.stance}", page)
+    found = client.get("/search/", {"q": "observers"}).text
+    assert "observers: speculates" in found and "observers speculates" not in found
