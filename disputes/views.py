@@ -837,6 +837,10 @@ def source_detail(request, pk, slug):
     citations = list(source.citations.order_by("start", "pk"))
     citing = _citing_records(citations)
     cited_by = sorted(set(citing.values()))
+    # A title that names its publisher already ("The Moscow Times: ...") says it once.
+    named = source.title
+    if not named.startswith(source.publisher):
+        named = f"{source.publisher}: {named}"
     context = {
         "source": source,
         "paragraphs": _source_paragraphs(source, sentences, citations, citing),
@@ -846,8 +850,7 @@ def source_detail(request, pk, slug):
         "meta": _meta(
             request,
             source,
-            f"{source.publisher}: {source.title}. The text, sentence by sentence, "
-            "with what each sentence supports.",
+            f"{named}. The text, sentence by sentence, with what each sentence supports.",
         ),
     }
     return render(request, "disputes/source.html", context)

@@ -573,3 +573,16 @@ def test_a_claim_reads_as_claimant_then_stance_whoever_the_claimant_is(client, a
         assert re.search(rf"{re.escape(claim.claimant)}( \([^)]*\))?: {claim.stance}", page)
     found = client.get("/search/", {"q": "observers"}).text
     assert "observers: speculates" in found and "observers speculates" not in found
+
+
+def test_a_source_whose_title_names_its_publisher_is_described_with_it_once(client, article):
+    source = Source.objects.get()
+    assert source.title.startswith(f"{source.publisher}: ")
+    page = client.get(source.get_absolute_url()).text
+    description = re.search(r'<meta name="description" content="([^"]*)"', page).group(1)
+    assert description.count(source.publisher) == 1
+    Source.objects.filter(pk=source.pk).update(title="Son of an official cleared")
+    source.refresh_from_db()
+    page = client.get(source.get_absolute_url()).text
+    description = re.search(r'<meta name="description" content="([^"]*)"', page).group(1)
+    assert description.startswith(f"{source.publisher}: Son of an official cleared. ")
