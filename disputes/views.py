@@ -778,8 +778,9 @@ def _citing_records(citations):
 
 
 def _source_paragraphs(source, sentences, citations, citing):
-    """The source's text as paragraphs of sentences, each sentence with the records citing it;
-    text between sentences that no sentence covers is shown as it is."""
+    """The source's text as (line number, paragraph) pairs, each paragraph a line of the text
+    (the numbers editors' date reasons cite: "line 8") made of its sentences, each with the
+    records citing it; text between sentences that no sentence covers is shown as it is."""
     cites_by_sentence = defaultdict(list)
     starts = [sentence.start for sentence in sentences]
     for citation in citations:
@@ -796,16 +797,17 @@ def _source_paragraphs(source, sentences, citations, citing):
                 cites_by_sentence[sentence.pk].append(citing[citation.pk])
             i += 1
     text = source.text
-    paragraphs, current, at = [], [], 0
+    paragraphs, current, at, line = [], [], 0, 1
 
     def add_gap(gap):
-        nonlocal current
+        nonlocal current, line
         pieces = gap.split("\n")
         for i, piece in enumerate(pieces):
             if i:
                 if current:
-                    paragraphs.append(current)
+                    paragraphs.append((line, current))
                 current = []
+                line += 1
             if piece.strip():
                 current.append({"text": piece, "sentence": None})
 
@@ -822,7 +824,7 @@ def _source_paragraphs(source, sentences, citations, citing):
         at = max(at, sentence.end)
     add_gap(text[at:])
     if current:
-        paragraphs.append(current)
+        paragraphs.append((line, current))
     return paragraphs
 
 

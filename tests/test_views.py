@@ -586,3 +586,28 @@ def test_a_source_whose_title_names_its_publisher_is_described_with_it_once(clie
     page = client.get(source.get_absolute_url()).text
     description = re.search(r'<meta name="description" content="([^"]*)"', page).group(1)
     assert description.startswith(f"{source.publisher}: Son of an official cleared. ")
+
+
+def test_the_lines_date_reasons_cite_are_numbered_on_the_source_page(client, article):
+    """Editors' date reasons point at lines of the source ("freed in November (line 8)"),
+    and every surface repeats them: the source page numbers its lines (#line-8), each
+    holding the sentences that start on it, so a reader can find any line a reason names."""
+    from disputes.dates import date_reasons
+    from disputes.sources import line_references, sentences_on_lines
+
+    source = Source.objects.get()
+    page = client.get(source.get_absolute_url()).text
+    lines = re.findall(r'<p id="line-(\d+)" class="source-line">(.*?)</p>', page, re.S)
+    assert [int(n) for n, _ in lines] == list(range(1, source.text.count("\n") + 2))
+    cited = {
+        n
+        for event in Event.objects.public()
+        for _, reason in date_reasons(event)
+        for n in line_references(reason)
+    }
+    assert 8 in cited
+    sentences = source.sentences.values_list("number", "start")
+    on_lines = sentences_on_lines(source.text, sentences, range(1, len(lines) + 1))
+    for number, body in lines:
+        assert f'href="#line-{number}">line {number}</a>' in body
+        assert re.findall(r'id="s(\d+)"', body) == [str(n) for n in on_lines[int(number)]]
