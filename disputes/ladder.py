@@ -414,9 +414,21 @@ def _route(steps: list[Step], links: list[Link]) -> list[Link]:
         y0, y1 = end_y(where[link.cause_id], link), end_y(where[link.response_id], link)
         spans.append((min(y0, y1), max(y0, y1), y0, y1, link))
     spans.sort(key=lambda s: (s[0], s[1], s[4].id))
+    # A link across the gutter between steps at nearly the same height runs straight over it
+    # and steps to its end's height beside the rail it reaches: given a track, its two
+    # level parts ran within a few pixels of another link's, and took its clicks.
+    level = {
+        id(s[4])
+        for s in spans
+        if where[s[4].cause_id].rail_x != where[s[4].response_id].rail_x
+        and abs(s[3] - s[2]) < LINK_END_GAP
+    }
     track_end: list[float] = []
     tracks = []
-    for low, high, *_ in spans:
+    for low, high, _, _, link in spans:
+        if id(link) in level:
+            tracks.append(None)
+            continue
         for i, end in enumerate(track_end):
             if end + 8 < low:
                 track_end[i] = high
@@ -430,11 +442,16 @@ def _route(steps: list[Step], links: list[Link]) -> list[Link]:
     spacing = min(TRACK_GAP, (gutter - 24) / max(len(track_end), 1))
     first = RAIL_A + (gutter - spacing * (len(track_end) - 1)) / 2
     for (_, _, y0, y1, link), track in zip(spans, tracks, strict=True):
-        link.track_x = first + spacing * track
         x0, x1 = where[link.cause_id].rail_x, where[link.response_id].rail_x
+        if track is None:
+            link.track_x = x1 - LINK_END_GAP if x1 > x0 else x1 + LINK_END_GAP
+        else:
+            link.track_x = first + spacing * track
         link.start, link.end = (x0, y0), (x1, y1)
         link.path = f"M{x0:.1f} {y0:.1f}H{link.track_x:.1f}V{y1:.1f}H{x1:.1f}"
-        if abs(y1 - y0) >= 12:
+        if track is None:
+            link.middle = ((x0 + link.track_x) / 2, y0)
+        elif abs(y1 - y0) >= 12:
             link.middle = (link.track_x, (y0 + y1) / 2)
         else:
             link.middle = ((link.track_x + x1) / 2, y1)

@@ -527,3 +527,43 @@ def test_the_dispute_prints_on_a4_with_the_ladder_whole(record, browser, artifac
     pdf = page.pdf(format="A4", path=str(artifacts_dir / "dispute-a4.pdf"))
     assert pdf.startswith(b"%PDF")
     context.close()
+
+
+# For each ladder line, the points along it (every 4 units of the drawing) where a click would
+# open another line's evidence instead: points closer than `near` units (the drawing's own,
+# whatever its scale on screen) to another line are left out: there the lines meet or cross.
+HIT_CHECK = """(near) => {
+  const svg = document.querySelector('.ladder-svg');
+  const lines = [...svg.querySelectorAll('a.ladder-link')].map((link) => {
+    const path = link.querySelector('path.line.outer'), points = [];
+    for (let at = 0; at <= path.getTotalLength(); at += 2) points.push(path.getPointAtLength(at));
+    return {id: link.id, points, m: path.getScreenCTM()};
+  });
+  const wrong = [];
+  for (const line of lines) {
+    line.points.forEach((p, i) => {
+      if (i % 2) return;
+      const crowded = lines.some((other) => other !== line && other.points.some(
+        (q) => Math.hypot(q.x - p.x, q.y - p.y) < near));
+      if (crowded) return;
+      const x = line.m.a * p.x + line.m.c * p.y + line.m.e;
+      const y = line.m.b * p.x + line.m.d * p.y + line.m.f;
+      const hit = document.elementFromPoint(x, y)?.closest('a.ladder-link');
+      if (hit && hit.id !== line.id) wrong.push([line.id, hit.id, Math.round(p.x), Math.round(p.y)]);
+    });
+  }
+  return wrong;
+}"""
+
+
+def test_a_click_on_a_ladder_line_opens_that_lines_evidence(record, browser):
+    """Lines that run side by side (two links leaving one step 7 px apart) each open their
+    own evidence wherever they are clicked: a hit area wider than the gap between them let
+    the line drawn later take clicks meant for its neighbour."""
+    base, dispute, events = record
+    context = browser.new_context(viewport={"width": 1280, "height": 2000})
+    page = context.new_page()
+    page.goto(base + dispute.get_absolute_url())
+    assert page.locator("a.ladder-link").count() == RetaliationLink.objects.count()
+    assert page.evaluate(HIT_CHECK, 5) == []
+    context.close()
