@@ -179,7 +179,7 @@ def entities(absolute) -> Iterator:
             summary=link["summary"],
             # A link has no notes in FollowTheMoney: who claims what, and the quotes.
             description="; ".join(
-                [f"{claim['claimant']} {claim['stance']}" for claim in link["claims"]]
+                [f"{claim['claimant']} {claim['stance_label']}" for claim in link["claims"]]
                 + _quotes(link)
             ),
             sourceUrl=link["url"],

@@ -1343,11 +1343,13 @@ class Claim(CitedRecord):
     """Who says a link holds, or denies it: each claim keeps its owner and its quote."""
 
     class Stance(models.TextChoices):
-        ASSERTS = "asserts", "asserts"
-        CONFIRMS = "confirms", "confirms"
-        SPECULATES = "speculates", "speculates"
-        IMPLIES = "implies", "implies"
-        DENIES = "denies", "denies"
+        # Labels in the past tense, as a claim is reported ("observers speculated", "the
+        # Kremlin denied"): it reads right after any claimant, one person or many.
+        ASSERTS = "asserts", "asserted"
+        CONFIRMS = "confirms", "confirmed"
+        SPECULATES = "speculates", "speculated"
+        IMPLIES = "implies", "implied"
+        DENIES = "denies", "denied"
 
     link = models.ForeignKey(RetaliationLink, on_delete=models.CASCADE, related_name="claims")
     stance = models.CharField(max_length=20, choices=Stance.choices)
@@ -1377,8 +1379,7 @@ class Claim(CitedRecord):
         ]
 
     def __str__(self) -> str:
-        # "observers: speculates": a claimant may be plural, or a name with a description
-        return f"{self.claimant}: {self.get_stance_display()}"
+        return f"{self.claimant} {self.get_stance_display()}"
 
     @classmethod
     def public_condition(cls) -> Q:

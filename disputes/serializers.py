@@ -344,6 +344,7 @@ def link(obj: RetaliationLink, absolute: Absolute) -> dict:
         "claims": [
             {
                 "stance": claim.stance,
+                "stance_label": claim.get_stance_display(),
                 "claimant": claim.claimant,
                 "claimant_person": _maybe(claim, "claimant_person", absolute, "person"),
                 "claimant_country": ref(claim.claimant_country, absolute, "country")

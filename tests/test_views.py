@@ -553,10 +553,11 @@ def test_a_persons_detention_lists_the_steps_about_them_that_name_no_detention(c
         assert "politically motivated" not in page  # Russia's reaction: not Tajikistan's step
 
 
-def test_a_claim_reads_as_claimant_then_stance_whoever_the_claimant_is(client, article):
+def test_a_claim_reads_as_it_is_reported_whoever_the_claimant_is(client, article):
     """Claimants are what the source calls them ("observers", "Konstantin Rybalov,
-    Khukumov's lawyer"): "observers speculates" was wrong, so every surface writes the
-    claimant, a colon, and the stance, as the chain list of a step does."""
+    Khukumov's lawyer"), and a claim is reported as the article reports it: "observers
+    speculated", "the Kremlin denied" ("observers speculates" was wrong), the same on the
+    link page, in the chain list of a step, in search and in the data."""
     from html import unescape
 
     from django.utils.html import strip_tags
@@ -566,13 +567,21 @@ def test_a_claim_reads_as_claimant_then_stance_whoever_the_claimant_is(client, a
     claims = list(Claim.objects.public().select_related("link"))
     assert any(claim.claimant == "observers" for claim in claims)
     for claim in claims:
-        said = f"{claim.claimant}: {claim.get_stance_display()}"
-        assert str(claim) == said
+        said = f"{claim.claimant} {claim.get_stance_display()}"
+        assert str(claim) == said and claim.get_stance_display().endswith("ed")
         page = unescape(strip_tags(client.get(claim.link.get_absolute_url()).text))
         # the claimant, with the country it speaks for in brackets where one is recorded
-        assert re.search(rf"{re.escape(claim.claimant)}( \([^)]*\))?: {claim.stance}", page)
+        label = claim.get_stance_display()
+        assert re.search(rf"{re.escape(claim.claimant)}( \([^)]*\))? {label}", page)
+        for end in (claim.link.cause, claim.link.response):
+            step = unescape(client.get(end.get_absolute_url()).text)
+            assert said in step
+        twin = client.get(claim.link.get_absolute_url().rstrip("/") + ".json").json()
+        assert {"claimant": claim.claimant, "stance_label": label} in [
+            {"claimant": c["claimant"], "stance_label": c["stance_label"]} for c in twin["claims"]
+        ]
     found = client.get("/search/", {"q": "observers"}).text
-    assert "observers: speculates" in found and "observers speculates" not in found
+    assert "observers speculated" in found and "observers speculates" not in found
 
 
 def test_a_source_whose_title_names_its_publisher_is_described_with_it_once(client, article):
