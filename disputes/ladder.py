@@ -414,15 +414,24 @@ def _route(steps: list[Step], links: list[Link]) -> list[Link]:
         y0, y1 = end_y(where[link.cause_id], link), end_y(where[link.response_id], link)
         spans.append((min(y0, y1), max(y0, y1), y0, y1, link))
     spans.sort(key=lambda s: (s[0], s[1], s[4].id))
+
     # A link across the gutter between steps at nearly the same height runs straight over it
     # and steps to its end's height beside the rail it reaches: given a track, its two
-    # level parts ran within a few pixels of another link's, and took its clicks.
-    level = {
-        id(s[4])
-        for s in spans
-        if where[s[4].cause_id].rail_x != where[s[4].response_id].rail_x
-        and abs(s[3] - s[2]) < LINK_END_GAP
-    }
+    # level parts ran within a few pixels of another link's, and took its clicks. Not when
+    # another link reaches that end near the level line's height: the two would run as one.
+    def runs_level(link: Link, y0: float, y1: float) -> bool:
+        response = where[link.response_id]
+        return (
+            where[link.cause_id].rail_x != response.rail_x
+            and abs(y1 - y0) < LINK_END_GAP
+            and all(
+                abs(end_y(response, other) - y0) >= LINK_END_GAP
+                for other in ends[response.id]
+                if other is not link
+            )
+        )
+
+    level = {id(s[4]) for s in spans if runs_level(s[4], s[2], s[3])}
     track_end: list[float] = []
     tracks = []
     for low, high, _, _, link in spans:

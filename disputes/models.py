@@ -509,16 +509,18 @@ def chain_shortened(sender, instance, **kwargs):
     Dispute.objects.filter(pk=instance.dispute_id).update(last_changed=timezone.now())
 
 
-def step_moved(sender, instance, update_fields=None, **kwargs):
+def step_moved(sender, instance, raw=False, using=None, update_fields=None, **kwargs):
     """A step moved to another dispute leaves its old dispute's chain shorter, and no row
     of that chain is left to say when: as for a deletion, the old dispute says it (one
-    query per saved step; apps.py connects this before each save of an Event)."""
-    if instance._state.adding or (
-        update_fields is not None and not {"dispute", "dispute_id"} & update_fields
-    ):
+    query per saved step, on the step's database; apps.py connects this before each save
+    of an Event). Not for a fixture's rows (raw), which are the record as it is loaded."""
+    if raw or instance._state.adding:
         return
-    Dispute.objects.filter(
-        pk__in=sender.objects.filter(pk=instance.pk)
+    if update_fields is not None and not {"dispute", "dispute_id"} & update_fields:
+        return
+    Dispute.objects.using(using).filter(
+        pk__in=sender._default_manager.using(using)
+        .filter(pk=instance.pk)
         .exclude(dispute_id=instance.dispute_id)
         .values("dispute_id")
     ).update(last_changed=timezone.now())
@@ -727,7 +729,8 @@ class EventQuerySet(PublicQuerySet):
         """The steps of a detention: those that name it, and, for one person's detention,
         the steps that name no detention but name the person among their people, taken by
         the holding country in the same dispute (one step about two pilots names neither of
-        their detentions, yet is a step of both)."""
+        their detentions, yet is a step of both). A person held twice by one country in one
+        dispute shares such steps between the two: a step names its detention to be one's."""
         own = Q(detention=detention)
         if not detention.person_id:
             return self.filter(own)

@@ -46,7 +46,7 @@ BATCH = 1000
 FIELDS = ("title", "names", "quotes", "body")
 # The format of the entries: raise it with any change to what _entries() writes or tokens()
 # folds, and `migrate` writes every entry again (apps.fill_search_index).
-FORMAT = 2
+FORMAT = 3
 
 
 def tokens(text: str) -> list[str]:

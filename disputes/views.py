@@ -841,7 +841,7 @@ def source_detail(request, pk, slug):
     cited_by = sorted(set(citing.values()))
     # A title that names its publisher already ("The Moscow Times: ...") says it once.
     named = source.title
-    if not named.startswith(source.publisher):
+    if not named.startswith(f"{source.publisher}:"):
         named = f"{source.publisher}: {named}"
     context = {
         "source": source,

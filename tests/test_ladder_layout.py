@@ -299,3 +299,25 @@ def test_pages_with_no_step_one_step_or_no_dates_are_drawn():
     assert drawn.segments == [] and drawn.undated_y is not None
     assert [s.y0 for s in undated] == sorted(s.y0 for s in undated)
     assert len(drawn.links) == 1
+
+
+def test_a_link_between_steps_at_one_height_runs_level_unless_another_meets_it_there():
+    """A link across the gutter between steps a few pixels apart in height runs level and
+    steps to its end beside the rail; but where another link reaches that end near the
+    level line's height, it takes a track as other links do, or the two would run as one."""
+    from types import SimpleNamespace
+
+    from disputes.ladder import LINK_END_GAP, RAIL_A, RAIL_B, Link, _route
+
+    def step(pk, lane, y):
+        return SimpleNamespace(
+            id=pk, lane=lane, anchor_y=y, rail_x=RAIL_A if lane == "a" else RAIL_B
+        )
+
+    alone = _route([step(1, "a", 101.0), step(2, "b", 104.0)], [Link(1, 1, 2, "solid")])
+    assert alone[0].path == f"M{RAIL_A:.1f} 101.0H{RAIL_B - LINK_END_GAP:.1f}V104.0H{RAIL_B:.1f}"
+    steps = [step(1, "a", 101.0), step(2, "b", 104.0), step(3, "a", 20.0)]
+    routed = {x.id: x for x in _route(steps, [Link(2, 3, 2, "solid"), Link(1, 1, 2, "solid")])}
+    # the other link reaches step 2 at 100.5, half a pixel from the level line's 101
+    assert routed[2].end[1] == 100.5
+    assert routed[1].track_x < RAIL_B - LINK_END_GAP  # a track, not the level route
