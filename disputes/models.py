@@ -18,7 +18,7 @@ from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import ExpressionWrapper, F, Func, OuterRef, Q, Subquery
+from django.db.models import Exists, ExpressionWrapper, F, Func, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, Now
 from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
 from django.urls import reverse
@@ -861,10 +861,12 @@ class EventQuerySet(PublicQuerySet):
 def _public_links_sql(using: str) -> tuple[str, tuple]:
     """The links a walk may take, as SQL for database `using`: the public ones, as
     RetaliationLink.objects.public() says (a walk never passes through a draft, nor reaches
-    one: a public link's ends are). Compiled once per database: the rule is code, the same
-    for every request, and compiling it was a sixth of walking a chain."""
+    one: a public link's ends are), that someone asserts (walkable). Compiled once per
+    database: the rule is code, the same for every request, and compiling it was a sixth of
+    walking a chain."""
     return (
         RetaliationLink.objects.public()
+        .walkable()
         .order_by()
         .values("cause_id", "response_id")
         .query.get_compiler(using=using)
@@ -1236,6 +1238,20 @@ class Detention(PermalinkMixin, CitedRecord):
 
 
 class RetaliationLinkQuerySet(PublicQuerySet):
+    def walkable(self):
+        """The links a chain is walked along, further than one step: all but those only
+        denied (the ladder's hollow mark: ladder.mark_of). A link that the source or a
+        claimant denies and nobody asserts is shown where it stands, with its state; a chain
+        that runs on through it would be a chain nobody claims."""
+        claims = Claim.objects.filter(link=OuterRef("pk"), cited=True)
+        denied = Q(evidence=RetaliationLink.Evidence.DENIED) | Exists(
+            claims.filter(stance=Claim.Stance.DENIES)
+        )
+        asserted = Q(
+            evidence__in=[RetaliationLink.Evidence.STATED, RetaliationLink.Evidence.CONFIRMED]
+        ) | Exists(claims.filter(stance__in=[Claim.Stance.ASSERTS, Claim.Stance.CONFIRMS]))
+        return self.exclude(denied & ~asserted)
+
     def touching(self, events):
         """Links into or out of any of `events` (instances or pks)."""
         return self.filter(Q(cause__in=events) | Q(response__in=events))

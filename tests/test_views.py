@@ -620,3 +620,20 @@ def test_the_lines_date_reasons_cite_are_numbered_on_the_source_page(client, art
     for number, body in lines:
         assert f'href="#line-{number}">line {number}</a>' in body
         assert re.findall(r'id="s(\d+)"', body) == [str(n) for n in on_lines[int(number)]]
+
+
+def test_the_chain_is_not_walked_on_through_a_link_only_denied(client, article):
+    """The lawyer denied that politics had anything to do with the acquittal, and nobody
+    says otherwise: the pilots' detention lists the acquittal under "Provoked", as denied,
+    but the chain through the conviction and the detention does not run on to it."""
+    link = RetaliationLink.objects.public().get(evidence="denied")
+    detained, cleared = link.cause, link.response
+    page = client.get(detained.get_absolute_url()).text
+    provoked = re.search(
+        r'<section class="neighbours" aria-labelledby="provoked-title">.*?</section>', page, re.S
+    )
+    assert cleared.title in provoked.group(0) and "Denied" in provoked.group(0)
+    for step in (detained, RetaliationLink.objects.public().get(response=detained).cause):
+        page = client.get(step.get_absolute_url()).text
+        further = re.search(r'<section class="further".*?</section>', page, re.S)
+        assert further is None or cleared.title not in further.group(0), step
