@@ -45,7 +45,8 @@ LINK_END_GAP = 7  # links sharing an end leave it this far apart
 
 # How a link is drawn, from the state of its evidence and who claims what.
 SOLID, DASHED, HOLLOW, CONTESTED = "solid", "dashed", "hollow", "contested"
-ASSERTING = {"asserts", "confirms"}
+ASSERTING = {"asserts", "confirms"}  # claims' stances that assert a link
+ASSERTED_EVIDENCE = ("stated", "confirmed")  # states of the evidence that assert it
 MARK_LABELS = {
     SOLID: "stated or confirmed",
     DASHED: "implied or speculated",
@@ -60,12 +61,12 @@ def mark_of(evidence: str, stances=()) -> str:
     stated or confirmed; dashed when only implied or speculated."""
     stances = set(stances)
     denied = evidence == "denied" or "denies" in stances
-    asserted = evidence in ("stated", "confirmed") or bool(stances & ASSERTING)
+    asserted = evidence in ASSERTED_EVIDENCE or bool(stances & ASSERTING)
     if denied and asserted:
         return CONTESTED
     if denied:
         return HOLLOW
-    if evidence in ("stated", "confirmed"):
+    if evidence in ASSERTED_EVIDENCE:
         return SOLID
     return DASHED
 
@@ -431,11 +432,10 @@ def _route(steps: list[Step], links: list[Link]) -> list[Link]:
             )
         )
 
-    level = {id(s[4]) for s in spans if runs_level(s[4], s[2], s[3])}
     track_end: list[float] = []
     tracks = []
-    for low, high, _, _, link in spans:
-        if id(link) in level:
+    for low, high, y0, y1, link in spans:
+        if runs_level(link, y0, y1):
             tracks.append(None)
             continue
         for i, end in enumerate(track_end):

@@ -28,6 +28,7 @@ from simple_history.models import HistoricalRecords
 
 from . import dates
 from .dates import FuzzyDate
+from .ladder import ASSERTED_EVIDENCE, ASSERTING  # the ladder's marks say which links are asserted
 
 LANGUAGE_TAG = RegexValidator(
     r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*\Z", 'Use a language code such as "en", "ru" or "pt-BR".'
@@ -1247,9 +1248,7 @@ class RetaliationLinkQuerySet(PublicQuerySet):
         denied = Q(evidence=RetaliationLink.Evidence.DENIED) | Exists(
             claims.filter(stance=Claim.Stance.DENIES)
         )
-        asserted = Q(
-            evidence__in=[RetaliationLink.Evidence.STATED, RetaliationLink.Evidence.CONFIRMED]
-        ) | Exists(claims.filter(stance__in=[Claim.Stance.ASSERTS, Claim.Stance.CONFIRMS]))
+        asserted = Q(evidence__in=ASSERTED_EVIDENCE) | Exists(claims.filter(stance__in=ASSERTING))
         return self.exclude(denied & ~asserted)
 
     def touching(self, events):

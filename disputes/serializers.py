@@ -218,6 +218,17 @@ def _person_queryset() -> QuerySet:
     )
 
 
+def _relation(relation: PersonRelation, side: str, absolute: Absolute) -> dict:
+    """A relation as seen from one of its people: the other one under `side`."""
+    return {
+        "kind": relation.kind,
+        "label": relation.get_kind_display(),
+        side: ref(getattr(relation, side), absolute, "person"),
+        "detail": relation.detail,
+        "citations": citations(relation, absolute),
+    }
+
+
 def person(obj: Person, absolute: Absolute) -> dict:
     return {
         **_record(obj, "person", absolute),
@@ -234,27 +245,9 @@ def person(obj: Person, absolute: Absolute) -> dict:
             }
             for role in obj.roles.all()
         ],
-        "relations": [
-            {
-                "kind": relation.kind,
-                "label": relation.get_kind_display(),
-                "other": ref(relation.other, absolute, "person"),
-                "detail": relation.detail,
-                "citations": citations(relation, absolute),
-            }
-            for relation in obj.relations_from.all()
-        ],
+        "relations": [_relation(r, "other", absolute) for r in obj.relations_from.all()],
         # Recorded from the other side ("A is lawyer of B" on B's record), as the page lists them.
-        "related_by": [
-            {
-                "kind": relation.kind,
-                "label": relation.get_kind_display(),
-                "person": ref(relation.person, absolute, "person"),
-                "detail": relation.detail,
-                "citations": citations(relation, absolute),
-            }
-            for relation in obj.relations_to.all()
-        ],
+        "related_by": [_relation(r, "person", absolute) for r in obj.relations_to.all()],
         "citations": citations(obj, absolute),
     }
 

@@ -64,7 +64,7 @@ def sync_sentences(source, previous_text: str | None = None) -> None:
         notes.setdefault(old_text[sentence.start : sentence.end], sentence.context_note)
     source.sentences.all().delete()
     model = source.sentences.model
-    model.objects.using(source._state.db).bulk_create(
+    source.sentences.bulk_create(  # on the source's database, as its related managers are
         model(
             source=source,
             number=number,
@@ -89,7 +89,7 @@ def relocate_citations(source) -> int:
         if found:
             citation.start = min(found, key=lambda i: abs(i - citation.start))
             moved.append(citation)
-    source.citations.model.objects.using(source._state.db).bulk_update(moved, ["start"])
+    source.citations.bulk_update(moved, ["start"])
     return len(moved)
 
 
@@ -139,8 +139,7 @@ def date_notes(event, quotes) -> list[dict]:
     found = {}
     if lines and quotes:
         source = quotes[0].source
-        stored = type(source)._default_manager.using(source._state.db).filter(pk=source.pk)
-        text = stored.values_list("text", flat=True).first() or ""
+        text = source.text or ""  # read with the quotes, the text is deferred: one query
         sentences = source.sentences.values_list("number", "start")
         url = source.get_absolute_url()
         found = {
