@@ -9,6 +9,7 @@ loads a whole dispute into Python.
 from __future__ import annotations
 
 from collections import defaultdict
+from operator import attrgetter
 
 from django.contrib.contenttypes.models import ContentType
 
@@ -39,8 +40,11 @@ LINKS = (
     )
     .order_by()
 )
-QUOTES = Citation.objects.with_sentence()
-PEOPLE = Person.objects.public()
+# A step's quotes, people and claims are a handful of rows, put in order here rather than by
+# the database: an ORDER BY makes Django compare every selected column with the ordering as
+# it compiles the query, which cost more than the read itself (a quarter of each of these).
+QUOTES = Citation.objects.with_sentence().order_by()
+PEOPLE = Person.objects.public().order_by()
 
 
 def next_step(event: Event) -> Event | None:
@@ -51,28 +55,27 @@ def previous_step(event: Event) -> Event | None:
     return NEIGHBOURS.step_before(event)
 
 
-def links_of(events, limit: int | None = None) -> list[RetaliationLink]:
-    """The public links into and out of `events` (instances or pks), the first `limit` in
-    pk order, each with both its events and their states, read with it (public() joins both
-    events already): one statement."""
+def links_of(events) -> list[RetaliationLink]:
+    """The public links into and out of a list of `events` (instances or pks) in pk order,
+    each with both its events and their states, read with it (public() joins both events
+    already): one statement."""
     events = list(events)
     if not events:
         return []
-    if len(events) == 1:
-        links = LINKS.touching(events)  # two index look-ups, which both databases OR
-    else:
-        # For a list of events SQLite would rather read every link than OR two lists of
-        # look-ups: the links at each end, as one statement.
-        links = LINKS.filter(cause__in=events).union(LINKS.filter(response__in=events))
-    return list(links.order_by("pk")[:limit])
+    # SQLite would rather read every link than OR two lists of look-ups: the links at each
+    # end, as one statement.
+    links = LINKS.filter(cause__in=events).union(LINKS.filter(response__in=events))
+    return list(links.order_by("pk"))
 
 
 def neighbour_links(event: Event) -> tuple[list[RetaliationLink], list[RetaliationLink]]:
     """(provoked by, provoked): the links into and out of the event in time order of the
-    event at their other end, each with its claims (`claim_list`)."""
-    links = links_of([event], limit=2 * NEIGHBOUR_LIMIT)
+    event at their other end (the first NEIGHBOUR_LIMIT each way), each with its claims
+    (`claim_list`). One step's links are a handful: all are read, in no order (two index
+    look-ups, which both databases OR), and put in order here."""
+    links = list(LINKS.touching([event]))
     claims = defaultdict(list)
-    for claim in Claim.objects.public_of(links):
+    for claim in sorted(Claim.objects.public_of(links), key=attrgetter("pk")):
         claims[claim.link_id].append(claim)
     for link in links:
         link.claim_list = claims[link.pk]
@@ -100,10 +103,13 @@ def step(event: Event) -> dict:
     # event.citations and event.people, from the event's database, as their managers read
     db = event._state.db
     citing = ContentType.objects.db_manager(db).get_for_model(Event)  # kept in memory
-    quotes = list(QUOTES.using(db).filter(content_type=citing, object_id=event.pk))
+    quotes = QUOTES.using(db).filter(content_type=citing, object_id=event.pk)
+    # in the models' orders: Citation's (its source's title, then where it starts), Person's
+    quotes = sorted(quotes, key=lambda quote: (quote.source.title, quote.start, quote.pk))
+    people = PEOPLE.using(db).filter(events=event)
     return {
         "event": event,
-        "people": list(PEOPLE.using(db).filter(events=event)),
+        "people": sorted(people, key=lambda person: (person.name, person.description, person.pk)),
         "quotes": quotes,
         "date_notes": date_notes(event, quotes),
         "previous": previous_step(event),

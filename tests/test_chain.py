@@ -6,7 +6,7 @@ from django.test.utils import CaptureQueriesContext
 
 from bench.generate import make_dispute, publish
 from disputes import chain
-from disputes.models import Event, Person, RetaliationLink, Source
+from disputes.models import Claim, Event, Person, RetaliationLink, Source
 
 
 @pytest.fixture
@@ -176,6 +176,31 @@ def test_a_step_read_again_shows_what_changed_in_between(dispute):
     elsewhere = chain.step(chain.STEP.get(pk=other.pk))
     assert person not in elsewhere["people"]
     assert "A later report" not in {quote.source.title for quote in elsewhere["quotes"]}
+
+
+def test_a_steps_people_quotes_and_claims_are_listed_in_order(dispute):
+    """The step panel puts a step's people (by name), its quotes (by their source's title,
+    then where they start) and each link's claims (as recorded) in order itself: added in
+    the opposite order, they are listed in that order all the same."""
+    link = RetaliationLink.objects.filter(dispute=dispute).first()
+    event = link.response
+    people = [Person.objects.create(name=name, description="a witness") for name in "ZMA"]
+    event.people.set(publish(*people))
+    for title in ("Zeta report", "Alpha report"):
+        source = Source.objects.create(title=title, publisher="Generated", text="Said so.")
+        publish(event, source=source)
+    for claimant in ("second", "first"):
+        publish(Claim.objects.create(link=link, stance="asserts", claimant=claimant))
+
+    step = chain.step(chain.STEP.get(pk=event.pk))
+
+    names = [(person.name, person.description) for person in step["people"]]
+    assert names == sorted(names) and names[:3] == [(n, "a witness") for n in "AMZ"]
+    quoted = [(quote.source.title, quote.start) for quote in step["quotes"]]
+    assert quoted == sorted(quoted) and len(quoted) >= 3
+    shown = next(shown for shown in step["provoked_by"] if shown.pk == link.pk)
+    recorded = list(Claim.objects.filter(link=link, cited=True).order_by("pk"))
+    assert shown.claim_list == recorded and len(recorded) >= 2
 
 
 def _python_walk(start, edges, depth):
